@@ -1,0 +1,75 @@
+"""Switches of one emulator instance."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+__all__ = ["EmulatorConfig"]
+
+
+def _new_key() -> str:
+    return f"sk-emulator-{secrets.token_hex(16)}"
+
+
+@dataclass
+class EmulatorConfig:
+    """Behaviour switches, mostly for the places where the reference marks a CONFLICT.
+
+    Attributes:
+        api_key: The only bearer token the server accepts; a fresh random one per instance by
+        default.
+        clock: A fixed "now" (timezone-aware). It drives ``created`` stamps, the date formula
+        and which
+            models are retired (e.g. ``datetime(2026, 8, 25, tzinfo=UTC)`` still serves
+            kimi-k2.5 and
+            moonshot-v1). None means the real time.
+        web_search_with_thinking: ``$web_search`` with thinking on (CONFLICT, kimi-api.md 4):
+        "accept"
+            follows /docs/guide/use-web-search (Aug 2026); "reject" follows the K2.5/K2.6
+            quickstarts.
+        max_tools: Most tools one request may declare (the tool-use page says 128; the OpenAPI
+        has none).
+        function_name_rule: "openapi" (Aug-2026 OpenAPI, ``^[a-zA-Z_][a-zA-Z0-9-_]{0,255}$``) or
+            "tool-use-page" (``{2,63}``), the other side of that CONFLICT.
+        tool_choice_required_on_k26_thinking_off: kimi-k2.6 with thinking off and ``tool_choice``
+            "required" or named (CONFLICT): "accept" (probes, reference default) or "reject"
+            (/docs/api/models-overview).
+        null_usage_on_chunks: With ``stream_options.include_usage``, put ``"usage": null`` on every
+            chunk but the usage chunk (the reference's OpenAPI-based default; live recordings
+            omit it).
+        usage_on_finish_chunk_top_level: Also put ``usage`` at the top level of the finish chunk,
+            as the /docs/api/chat example and the hand-made k2.5 fixtures do (the other side of
+            a CONFLICT).
+        content_filter_trigger: Text that, found in any message, makes the request a 400
+        ``content_filter``.
+        web_search_tokens: ``usage.total_tokens`` the brain puts in its ``$web_search`` arguments.
+        balance: ``available_balance``, ``voucher_balance``, ``cash_balance`` of
+        /v1/users/me/balance.
+    """
+
+    api_key: str = field(default_factory=_new_key, repr=False)
+    clock: datetime | None = None
+    web_search_with_thinking: Literal["accept", "reject"] = "accept"
+    max_tools: int = 128
+    function_name_rule: Literal["openapi", "tool-use-page"] = "openapi"
+    tool_choice_required_on_k26_thinking_off: Literal["accept", "reject"] = "accept"
+    null_usage_on_chunks: bool = True
+    usage_on_finish_chunk_top_level: bool = False
+    content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"
+    web_search_tokens: int = 1200
+    balance: tuple[float, float, float] = (49.58894, 46.58893, 3.00001)
+
+    def __post_init__(self) -> None:
+        if self.clock is not None and self.clock.tzinfo is None:
+            raise ValueError(
+                "EmulatorConfig.clock must be timezone-aware, e.g. datetime(..., tzinfo=UTC)"
+            )
+        if self.max_tools < 1:
+            raise ValueError(f"EmulatorConfig.max_tools must be at least 1, got {self.max_tools}")
+
+    def now(self) -> datetime:
+        """The emulator's current time."""
+        return self.clock if self.clock is not None else datetime.now(UTC)
