@@ -1,1 +1,123 @@
-"""Placeholder; filled by its issue."""
+"""kimi-core: the framework-free Moonshot Kimi wire layer.
+
+Neutral messages in, validated wire bodies out; Kimi's responses and streams back into neutral
+results. ``langchain-kimi`` and ``llama-index-llms-kimi`` are thin translations onto this layer.
+"""
+
+from kimi_core.client import DEFAULT_TIMEOUT, AsyncChatStream, ChatStream, KimiClient
+from kimi_core.convert import REASONING_PLACEHOLDER, messages_to_wire, tools_to_wire
+from kimi_core.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ContentFilterError,
+    ContextOverflowError,
+    EngineOverloadedError,
+    IncompleteStreamError,
+    InvalidRequestError,
+    KimiError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExhaustedError,
+    RateLimitError,
+    ServerError,
+    WebSearchLoopError,
+)
+from kimi_core.files import FileObject, ms_url
+from kimi_core.formulas import FormulaResult, FormulaToolset
+from kimi_core.media import MediaPolicy
+from kimi_core.messages import (
+    WEB_SEARCH,
+    BuiltinTool,
+    ContentPart,
+    FunctionTool,
+    ImagePart,
+    Message,
+    TextPart,
+    Tool,
+    ToolCall,
+    VideoPart,
+)
+from kimi_core.profiles import (
+    PROFILES,
+    FixedSampling,
+    ModelProfile,
+    ToolChoiceRules,
+    get_profile,
+    refresh_profiles_from_models,
+)
+from kimi_core.request import ChatRequest, ChatSettings, build_chat_request
+from kimi_core.response import ChatResult, Usage, WebSearch, parse_completion
+from kimi_core.retry import RetryPolicy
+from kimi_core.sampling import check_sampling
+from kimi_core.schema import normalize_schema
+from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk
+from kimi_core.thinking import ThinkingState, resolve_thinking
+from kimi_core.transport import CN_BASE_URL, DEFAULT_BASE_URL
+from kimi_core.web_search import WebSearchLoop
+
+__all__ = [
+    "CN_BASE_URL",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "PROFILES",
+    "REASONING_PLACEHOLDER",
+    "WEB_SEARCH",
+    "APIConnectionError",
+    "APITimeoutError",
+    "AsyncChatStream",
+    "AuthenticationError",
+    "BuiltinTool",
+    "ChatRequest",
+    "ChatResult",
+    "ChatSettings",
+    "ChatStream",
+    "ContentFilterError",
+    "ContentPart",
+    "ContextOverflowError",
+    "EngineOverloadedError",
+    "FileObject",
+    "FixedSampling",
+    "FormulaResult",
+    "FormulaToolset",
+    "FunctionTool",
+    "ImagePart",
+    "IncompleteStreamError",
+    "InvalidRequestError",
+    "KimiClient",
+    "KimiError",
+    "MalformedResponseError",
+    "MediaPolicy",
+    "Message",
+    "ModelProfile",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExhaustedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "ServerError",
+    "StreamAccumulator",
+    "StreamDelta",
+    "TextPart",
+    "ThinkingState",
+    "Tool",
+    "ToolCall",
+    "ToolCallChunk",
+    "ToolChoiceRules",
+    "Usage",
+    "VideoPart",
+    "WebSearch",
+    "WebSearchLoop",
+    "WebSearchLoopError",
+    "build_chat_request",
+    "check_sampling",
+    "get_profile",
+    "messages_to_wire",
+    "ms_url",
+    "normalize_schema",
+    "parse_completion",
+    "refresh_profiles_from_models",
+    "resolve_thinking",
+    "tools_to_wire",
+]

@@ -1,0 +1,561 @@
+"""``KimiClient``: send chat requests (sync, async, streaming) and call the utility endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kimi_core.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    KimiError,
+    MalformedResponseError,
+)
+from kimi_core.media import ainline_remote_media, inline_remote_media
+from kimi_core.request import ChatRequest
+from kimi_core.response import ChatResult, parse_completion
+from kimi_core.retry import RetryPolicy
+from kimi_core.sse import DONE, aiter_sse_data, iter_sse_data
+from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk
+from kimi_core.transport import (
+    request_id_of,
+    resolve_credentials,
+    shared_async_sdk,
+    shared_sync_sdk,
+    translate_error,
+)
+from kimi_core.web_search import WebSearchLoop
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
+
+    from kimi_core.files import AsyncFiles, Files
+    from kimi_core.formulas import AsyncFormulas, Formulas
+
+__all__ = ["DEFAULT_TIMEOUT", "AsyncChatStream", "ChatStream", "KimiClient"]
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds per request (thinking answers can take minutes; Moonshot's gateway gives up at ~900s)."""
+
+_T = TypeVar("_T")
+
+
+def _chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
+    body = request.body
+    if stream == bool(body.get("stream")):
+        return body
+    body = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+    if stream:
+        body["stream"] = True
+        if request.settings.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def _decode(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError as exc:
+        raise MalformedResponseError(
+            f"malformed SSE data line: {payload[:200]!r}", retryable=False
+        ) from exc
+
+
+def _broken_stream(exc: Exception, delivered: int, request_id: str | None) -> KimiError:
+    import httpx2
+
+    what = f"after {delivered} chunks" if delivered else "before any chunk"
+    cls = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
+    # Not retryable: chunks may already be in the caller's hands; a retry would duplicate them.
+    return cls(
+        f"the stream broke {what}: {type(exc).__name__}: {exc}",
+        request_id=request_id,
+        retryable=False,
+    )
+
+
+class _RoundFilter:
+    """Drops builtin tool-call fragments so callers only see client function calls."""
+
+    __slots__ = ("builtin",)
+
+    def __init__(self) -> None:
+        self.builtin: set[int] = set()
+
+    def keep(self, chunks: list[ToolCallChunk] | Any) -> list[ToolCallChunk]:
+        kept = []
+        for chunk in chunks:
+            if chunk.type == "builtin_function" or (chunk.name or "").startswith("$"):
+                self.builtin.add(chunk.index)
+            if chunk.index not in self.builtin:
+                kept.append(chunk)
+        return kept
+
+
+def _visible(delta: StreamDelta, filt: _RoundFilter) -> StreamDelta | None:
+    calls = filt.keep(delta.tool_call_chunks) if delta.tool_call_chunks else ()
+    if delta.text is None and delta.reasoning is None and not calls:
+        return None
+    if delta.usage is None and delta.finish_reason is None and calls is delta.tool_call_chunks:
+        return delta
+    # Usage and finish_reason are reported once, summed over rounds, on the final delta.
+    return StreamDelta(delta.text, delta.reasoning, calls)
+
+
+class ChatStream(Iterator[StreamDelta]):
+    """Iterator of :class:`StreamDelta` with the complete :class:`ChatResult` at the end.
+
+    The last delta carries ``finish_reason``, the usage summed over all rounds and ``result``.
+    Close it (or use ``with``) to release the connection when stopping early.
+    """
+
+    def __init__(self, gen: Iterator[StreamDelta]) -> None:
+        self._gen = gen
+        self.result: ChatResult | None = None
+
+    def __next__(self) -> StreamDelta:
+        delta = next(self._gen)
+        if delta.result is not None:
+            self.result = delta.result
+        return delta
+
+    def __iter__(self) -> ChatStream:
+        return self
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        close = getattr(self._gen, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncChatStream(AsyncIterator[StreamDelta]):
+    """Async :class:`ChatStream`."""
+
+    def __init__(self, gen: AsyncIterator[StreamDelta]) -> None:
+        self._gen = gen
+        self.result: ChatResult | None = None
+
+    async def __anext__(self) -> StreamDelta:
+        delta = await self._gen.__anext__()
+        if delta.result is not None:
+            self.result = delta.result
+        return delta
+
+    def __aiter__(self) -> AsyncChatStream:
+        return self
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        aclose = getattr(self._gen, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class KimiClient:
+    """A Kimi API client. Cheap to create: instances with equal settings share one pool.
+
+    Args:
+        api_key: The key; default ``MOONSHOT_API_KEY``, then ``KIMI_API_KEY`` (never ``OPENAI_*``).
+        base_url: Default ``MOONSHOT_BASE_URL``, then ``KIMI_BASE_URL``, then
+            ``https://api.moonshot.ai/v1``.
+        region: ``"global"`` or ``"cn"`` (``https://api.moonshot.cn/v1``) instead of ``base_url``.
+        timeout: Seconds allowed per request (connect is capped at 10s).
+        max_retries: Retries of retryable failures (429 overloaded/rate limit, 5xx, connection,
+            timeout), with exponential backoff and jitter, honouring ``Retry-After``. Quota
+            exhaustion and streams that already delivered chunks are never retried.
+        default_headers: Extra headers on every request.
+        retry_policy: Full control of backoff (overrides ``max_retries``).
+
+    Raises:
+        ValueError: No API key could be found.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        region: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self._api_key, self.base_url = resolve_credentials(api_key, base_url, region)
+        self.timeout = float(timeout)
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.default_headers = dict(default_headers or {})
+
+    def __repr__(self) -> str:
+        return f"KimiClient(base_url={self.base_url!r}, api_key='**********')"
+
+    # -- transport -------------------------------------------------------------------------
+
+    @property
+    def sdk(self) -> openai.OpenAI:
+        """The shared sync openai SDK client (``max_retries=0``)."""
+        return shared_sync_sdk(self._api_key, self.base_url, self.timeout, self.default_headers)
+
+    @property
+    def async_sdk(self) -> openai.AsyncOpenAI:
+        """The shared async openai SDK client of the running event loop."""
+        return shared_async_sdk(self._api_key, self.base_url, self.timeout, self.default_headers)
+
+    def _with_retries(self, send: Callable[[], _T], model: str | None) -> _T:
+        attempt = 0
+        while True:
+            try:
+                return send()
+            except Exception as exc:
+                error = translate_error(exc, model=model)
+                if not self.retry_policy.should_retry(error, attempt):
+                    raise error from exc
+            time.sleep(self.retry_policy.delay(error, attempt))
+            attempt += 1
+
+    async def _awith_retries(self, send: Callable[[], Any], model: str | None) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return await send()
+            except Exception as exc:
+                error = translate_error(exc, model=model)
+                if not self.retry_policy.should_retry(error, attempt):
+                    raise error from exc
+            await asyncio.sleep(self.retry_policy.delay(error, attempt))
+            attempt += 1
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        files: Any = None,
+        stream: bool = False,
+        model: str | None = None,
+    ) -> httpx2.Response:
+        """Send one request with retries and typed errors; returns the raw HTTP response.
+
+        Args:
+            method: ``GET``, ``POST`` or ``DELETE``.
+            path: Path under the base URL, e.g. ``/models``.
+            body: JSON body.
+            files: Multipart files (``POST`` only).
+            stream: Leave the body unread (caller must close the response).
+            model: The model of a chat call, to name a replacement in a 404.
+
+        Raises:
+            KimiError: The typed error after retries were exhausted or not allowed.
+        """
+        import httpx2
+
+        sdk = self.sdk
+
+        def send() -> httpx2.Response:
+            if method == "GET":
+                return sdk.get(path, cast_to=httpx2.Response)
+            if method == "DELETE":
+                return sdk.delete(path, cast_to=httpx2.Response)
+            return sdk.post(path, cast_to=httpx2.Response, body=body, files=files, stream=stream)
+
+        return self._with_retries(send, model)
+
+    async def arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        files: Any = None,
+        stream: bool = False,
+        model: str | None = None,
+    ) -> httpx2.Response:
+        """Async :meth:`request`."""
+        import httpx2
+
+        sdk = self.async_sdk
+
+        async def send() -> httpx2.Response:
+            if method == "GET":
+                return await sdk.get(path, cast_to=httpx2.Response)
+            if method == "DELETE":
+                return await sdk.delete(path, cast_to=httpx2.Response)
+            return await sdk.post(
+                path, cast_to=httpx2.Response, body=body, files=files, stream=stream
+            )
+
+        response: httpx2.Response = await self._awith_retries(send, model)
+        return response
+
+    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """:meth:`request` and decode the JSON body."""
+        response = self.request(method, path, **kwargs)
+        return _json_body(response)
+
+    async def arequest_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Async :meth:`request_json`."""
+        response = await self.arequest(method, path, **kwargs)
+        return _json_body(response)
+
+    # -- chat ------------------------------------------------------------------------------
+
+    def _complete_round(self, body: dict[str, Any], model: str) -> ChatResult:
+        response = self.request("POST", "/chat/completions", body=body, model=model)
+        return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
+
+    async def _acomplete_round(self, body: dict[str, Any], model: str) -> ChatResult:
+        response = await self.arequest("POST", "/chat/completions", body=body, model=model)
+        return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
+
+    def complete(self, request: ChatRequest) -> ChatResult:
+        """Send a chat request and return the complete answer.
+
+        Runs the ``$web_search`` loop when the request declares it: builtin calls are echoed and the
+        model asked again; each search is in ``result.web_searches`` and usage is summed.
+
+        Raises:
+            KimiError: Typed API, transport or protocol errors.
+        """
+        if request.remote_media:
+            inline_remote_media(request.body["messages"], request.settings.media)
+            request.remote_media = False
+        loop = WebSearchLoop(request)
+        loop.body = _chat_body(request, stream=False)
+        model = str(request.body.get("model"))
+        while True:
+            result = self._complete_round(loop.body, model)
+            if not loop.advance(result):
+                return loop.finish(result)
+
+    async def acomplete(self, request: ChatRequest) -> ChatResult:
+        """Async :meth:`complete`."""
+        if request.remote_media:
+            await ainline_remote_media(request.body["messages"], request.settings.media)
+            request.remote_media = False
+        loop = WebSearchLoop(request)
+        loop.body = _chat_body(request, stream=False)
+        model = str(request.body.get("model"))
+        while True:
+            result = await self._acomplete_round(loop.body, model)
+            if not loop.advance(result):
+                return loop.finish(result)
+
+    def stream(self, request: ChatRequest) -> ChatStream:
+        """Stream a chat request.
+
+        Yields text/reasoning/tool-call deltas as they arrive, a delta with ``event`` for each
+        ``$web_search`` the loop echoed, and finally one delta with ``finish_reason``, the summed
+        ``usage`` and the complete ``result``.
+
+        Raises:
+            KimiError: Typed errors; a stream that ends early raises ``IncompleteStreamError``
+                (or ``APIConnectionError``) after the chunks already yielded, never retried.
+        """
+        return ChatStream(self._stream_gen(request))
+
+    def astream(self, request: ChatRequest) -> AsyncChatStream:
+        """Async :meth:`stream`."""
+        return AsyncChatStream(self._astream_gen(request))
+
+    def _stream_gen(self, request: ChatRequest) -> Iterator[StreamDelta]:
+        import httpx2
+
+        if request.remote_media:
+            inline_remote_media(request.body["messages"], request.settings.media)
+            request.remote_media = False
+        loop = WebSearchLoop(request)
+        loop.body = _chat_body(request, stream=True)
+        model = str(request.body.get("model"))
+        while True:
+            response = self.request(
+                "POST", "/chat/completions", body=loop.body, stream=True, model=model
+            )
+            acc = StreamAccumulator(request_id=request_id_of(response.headers))
+            filt = _RoundFilter()
+            delivered = 0
+            try:
+                for payload in iter_sse_data(response.iter_bytes()):
+                    if payload == DONE:
+                        acc.mark_done()
+                        break
+                    if not payload:
+                        continue
+                    delta = acc.feed(_decode(payload))
+                    delivered += 1
+                    if delta is not None:
+                        visible = _visible(delta, filt)
+                        if visible is not None:
+                            yield visible
+            except httpx2.HTTPError as exc:
+                raise _broken_stream(exc, delivered, acc.request_id) from exc
+            finally:
+                response.close()
+            result = acc.result()
+            if loop.advance(result):
+                for search in loop.new_searches:
+                    yield StreamDelta(event=search)
+                continue
+            final = loop.finish(result)
+            yield StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
+            return
+
+    async def _astream_gen(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
+        import httpx2
+
+        if request.remote_media:
+            await ainline_remote_media(request.body["messages"], request.settings.media)
+            request.remote_media = False
+        loop = WebSearchLoop(request)
+        loop.body = _chat_body(request, stream=True)
+        model = str(request.body.get("model"))
+        while True:
+            response = await self.arequest(
+                "POST", "/chat/completions", body=loop.body, stream=True, model=model
+            )
+            acc = StreamAccumulator(request_id=request_id_of(response.headers))
+            filt = _RoundFilter()
+            delivered = 0
+            try:
+                async for payload in aiter_sse_data(response.aiter_bytes()):
+                    if payload == DONE:
+                        acc.mark_done()
+                        break
+                    if not payload:
+                        continue
+                    delta = acc.feed(_decode(payload))
+                    delivered += 1
+                    if delta is not None:
+                        visible = _visible(delta, filt)
+                        if visible is not None:
+                            yield visible
+            except httpx2.HTTPError as exc:
+                raise _broken_stream(exc, delivered, acc.request_id) from exc
+            finally:
+                await response.aclose()
+            result = acc.result()
+            if loop.advance(result):
+                for search in loop.new_searches:
+                    yield StreamDelta(event=search)
+                continue
+            final = loop.finish(result)
+            yield StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
+            return
+
+    # -- utility endpoints -----------------------------------------------------------------
+
+    def estimate_tokens(self, request: ChatRequest) -> int:
+        """Count a request's prompt tokens with ``POST /v1/tokenizers/estimate-token-count``.
+
+        Uses the request's own wire messages, i.e. exactly the chat conversion.
+        """
+        body = {"model": request.body["model"], "messages": request.body["messages"]}
+        data = self.request_json("POST", "/tokenizers/estimate-token-count", body=body)
+        return _total_tokens(data)
+
+    async def aestimate_tokens(self, request: ChatRequest) -> int:
+        """Async :meth:`estimate_tokens`."""
+        body = {"model": request.body["model"], "messages": request.body["messages"]}
+        data = await self.arequest_json("POST", "/tokenizers/estimate-token-count", body=body)
+        return _total_tokens(data)
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """``GET /v1/models``: the served models with their capability fields."""
+        return _model_list(self.request_json("GET", "/models"))
+
+    async def alist_models(self) -> list[dict[str, Any]]:
+        """Async :meth:`list_models`."""
+        return _model_list(await self.arequest_json("GET", "/models"))
+
+    def balance(self) -> dict[str, Any]:
+        """``GET /v1/users/me/balance``: available, voucher and cash balance."""
+        return _balance(self.request_json("GET", "/users/me/balance"))
+
+    async def abalance(self) -> dict[str, Any]:
+        """Async :meth:`balance`."""
+        return _balance(await self.arequest_json("GET", "/users/me/balance"))
+
+    @property
+    def files(self) -> Files:
+        """The Files API (sync)."""
+        from kimi_core.files import Files
+
+        return Files(self)
+
+    @property
+    def afiles(self) -> AsyncFiles:
+        """The Files API (async)."""
+        from kimi_core.files import AsyncFiles
+
+        return AsyncFiles(self)
+
+    @property
+    def formulas(self) -> Formulas:
+        """Official tools (Formulas), sync."""
+        from kimi_core.formulas import Formulas
+
+        return Formulas(self)
+
+    @property
+    def aformulas(self) -> AsyncFormulas:
+        """Official tools (Formulas), async."""
+        from kimi_core.formulas import AsyncFormulas
+
+        return AsyncFormulas(self)
+
+
+def _json_body(response: httpx2.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise MalformedResponseError(
+            f"response body is not JSON: {response.content[:200]!r}",
+            status=response.status_code,
+            request_id=request_id_of(response.headers),
+        ) from exc
+
+
+def _total_tokens(data: Any) -> int:
+    total = data.get("data", {}).get("total_tokens") if isinstance(data, dict) else None
+    if not isinstance(total, int):
+        raise MalformedResponseError("token estimate response has no data.total_tokens", body=data)
+    return total
+
+
+def _model_list(data: Any) -> list[dict[str, Any]]:
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise MalformedResponseError("model list response has no data list", body=data)
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _balance(data: Any) -> dict[str, Any]:
+    inner = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(inner, dict):
+        raise MalformedResponseError("balance response has no data object", body=data)
+    return inner

@@ -1,0 +1,228 @@
+"""Media parts on the wire: what passes through, what is inlined, what is refused.
+
+The API accepts ``data:`` URLs and ``ms://<file_id>`` references only; public http(s) URLs are
+rejected by the server, so they are downloaded and inlined (size cap, timeout) when the policy
+allows it, or refused with a clear error before any request.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kimi_core.messages import ImagePart, VideoPart
+
+__all__ = [
+    "IMAGE_MIME_TYPES",
+    "VIDEO_MIME_TYPES",
+    "MediaPolicy",
+    "adownload_media",
+    "ainline_remote_media",
+    "download_media",
+    "has_remote_media",
+    "inline_remote_media",
+    "media_part_to_wire",
+]
+
+MediaKind = Literal["image", "video"]
+
+IMAGE_MIME_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/heic", "image/heif"}
+)
+VIDEO_MIME_TYPES = frozenset(
+    {
+        "video/mp4",
+        "video/mpeg",
+        "video/quicktime",
+        "video/x-msvideo",
+        "video/avi",
+        "video/x-flv",
+        "video/mpg",
+        "video/webm",
+        "video/x-ms-wmv",
+        "video/wmv",
+        "video/3gpp",
+        "video/mov",
+    }
+)
+_MIME_ALIASES = {"image/jpg": "image/jpeg"}
+
+
+@dataclass(frozen=True, slots=True)
+class MediaPolicy:
+    """How http(s) media URLs are handled.
+
+    Attributes:
+        download: Download and inline http(s) URLs; when False they raise ``ValueError``.
+        max_bytes: Largest single download (the API caps the whole request body at 100 MB).
+        timeout: Seconds allowed per download.
+    """
+
+    download: bool = True
+    max_bytes: int = 20 * 1024 * 1024
+    timeout: float = 30.0
+
+
+def _check_mime(kind: MediaKind, mime: str) -> str:
+    mime = _MIME_ALIASES.get(mime.lower(), mime.lower())
+    if mime == "image/svg+xml":
+        raise ValueError(
+            "SVG images are rejected by the Kimi API; send the SVG source as text instead."
+        )
+    allowed = IMAGE_MIME_TYPES if kind == "image" else VIDEO_MIME_TYPES
+    if mime not in allowed:
+        raise ValueError(
+            f"unsupported {kind} type {mime!r}; the Kimi API accepts {', '.join(sorted(allowed))}."
+        )
+    return mime
+
+
+def _data_url_mime(url: str) -> str:
+    header = url[5 : url.find(",")] if "," in url else ""
+    return header.split(";", 1)[0]
+
+
+def media_part_to_wire(part: ImagePart | VideoPart, *, where: str) -> dict[str, Any]:
+    """Convert an image or video part to its wire form.
+
+    ``data:`` URLs (with an accepted MIME type) and ``ms://`` references pass through; ``data`` plus
+    ``mime_type`` becomes a base64 ``data:`` URL; ``file_id`` becomes ``ms://<file_id>``; http(s)
+    URLs are kept for :func:`inline_remote_media` to download before sending.
+
+    Args:
+        part: The part.
+        where: Where the part sits (e.g. ``"messages[2].content[1]"``), for error messages.
+
+    Returns:
+        ``{"type": "image_url", "image_url": {"url": ...}}`` (or the ``video_url`` form).
+
+    Raises:
+        ValueError: The part is empty, ambiguous, or of an unsupported type.
+    """
+    kind: MediaKind = "image" if isinstance(part, ImagePart) else "video"
+    given = [n for n in ("url", "data", "file_id") if getattr(part, n) is not None]
+    if len(given) != 1:
+        raise ValueError(
+            f"{where}: an {kind} part needs exactly one of url, data (with mime_type) or "
+            f"file_id, got {given or 'none'}."
+        )
+    if part.file_id is not None:
+        url = f"ms://{part.file_id}"
+    elif part.data is not None:
+        if not part.mime_type:
+            raise ValueError(f"{where}: {kind} data needs a mime_type (e.g. 'image/png').")
+        mime = _check_mime(kind, part.mime_type)
+        url = f"data:{mime};base64,{base64.b64encode(part.data).decode('ascii')}"
+    else:
+        url = str(part.url)
+        if url.startswith("data:"):
+            _check_mime(kind, _data_url_mime(url))
+        elif not url.startswith(("ms://", "http://", "https://")):
+            raise ValueError(
+                f"{where}: unsupported {kind} URL scheme in {url[:40]!r}; use a data: URL, "
+                "ms://<file_id>, or an http(s) URL to download."
+            )
+    return {"type": f"{kind}_url", f"{kind}_url": {"url": url}}
+
+
+def has_remote_media(messages: list[dict[str, Any]]) -> bool:
+    """Whether wire messages still hold http(s) media URLs that must be downloaded first."""
+    return bool(_pending(messages))
+
+
+def _finish_download(url: str, kind: MediaKind, mime: str, chunks: list[bytes]) -> str:
+    mime = _check_mime(kind, mime.split(";", 1)[0].strip() or "application/octet-stream")
+    return f"data:{mime};base64,{base64.b64encode(b''.join(chunks)).decode('ascii')}"
+
+
+def _too_big(url: str, policy: MediaPolicy) -> ValueError:
+    return ValueError(
+        f"media at {url} is larger than the {policy.max_bytes} byte download cap; upload it "
+        "with the Files API and pass file_id instead, or raise MediaPolicy.max_bytes."
+    )
+
+
+def download_media(url: str, kind: MediaKind, policy: MediaPolicy) -> str:
+    """Download an http(s) media URL and return it as a ``data:`` URL (sync).
+
+    Raises:
+        ValueError: Download failed, timed out, was too large, or the type is unsupported.
+    """
+    import httpx2
+
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with (
+            httpx2.Client(timeout=policy.timeout, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            response.raise_for_status()
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > policy.max_bytes:
+                    raise _too_big(url, policy)
+                chunks.append(chunk)
+            mime = response.headers.get("content-type", "")
+    except httpx2.HTTPError as exc:
+        raise ValueError(f"could not download media from {url}: {exc}") from exc
+    return _finish_download(url, kind, mime, chunks)
+
+
+async def adownload_media(url: str, kind: MediaKind, policy: MediaPolicy) -> str:
+    """Download an http(s) media URL and return it as a ``data:`` URL (async).
+
+    Raises:
+        ValueError: Download failed, timed out, was too large, or the type is unsupported.
+    """
+    import httpx2
+
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with (
+            httpx2.AsyncClient(timeout=policy.timeout, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            response.raise_for_status()
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > policy.max_bytes:
+                    raise _too_big(url, policy)
+                chunks.append(chunk)
+            mime = response.headers.get("content-type", "")
+    except httpx2.HTTPError as exc:
+        raise ValueError(f"could not download media from {url}: {exc}") from exc
+    return _finish_download(url, kind, mime, chunks)
+
+
+def _pending(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], MediaKind]]:
+    out: list[tuple[dict[str, Any], MediaKind]] = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            for part in content:
+                kinds: tuple[tuple[str, MediaKind], ...] = (
+                    ("image_url", "image"),
+                    ("video_url", "video"),
+                )
+                for key, kind in kinds:
+                    ref = part.get(key) if isinstance(part, dict) else None
+                    if isinstance(ref, dict) and str(ref.get("url", "")).startswith(
+                        ("http://", "https://")
+                    ):
+                        out.append((ref, kind))
+    return out
+
+
+def inline_remote_media(messages: list[dict[str, Any]], policy: MediaPolicy) -> None:
+    """Replace every http(s) media URL in wire messages by a downloaded ``data:`` URL, in place."""
+    for ref, kind in _pending(messages):
+        ref["url"] = download_media(ref["url"], kind, policy)
+
+
+async def ainline_remote_media(messages: list[dict[str, Any]], policy: MediaPolicy) -> None:
+    """Async :func:`inline_remote_media`."""
+    for ref, kind in _pending(messages):
+        ref["url"] = await adownload_media(ref["url"], kind, policy)

@@ -1,0 +1,344 @@
+"""Build a Kimi chat-completions request body from neutral messages and settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kimi_core.convert import messages_to_wire, tools_to_wire
+from kimi_core.media import MediaPolicy, has_remote_media
+from kimi_core.messages import Message, Tool
+from kimi_core.profiles import ModelProfile, get_profile
+from kimi_core.sampling import check_sampling
+from kimi_core.schema import normalize_schema
+from kimi_core.thinking import ThinkingState, resolve_thinking
+
+__all__ = [
+    "ChatRequest",
+    "ChatSettings",
+    "ToolChoice",
+    "build_chat_request",
+]
+
+logger = logging.getLogger("kimi_core")
+
+ToolChoice = str | Mapping[str, Any]
+"""``"auto"``, ``"none"``, ``"required"``, a function name, or ``{"type": "function", ...}``."""
+
+_MAX_STOP = 5
+_MAX_STOP_BYTES = 32
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """The knobs of a chat request, identical for every framework.
+
+    Attributes:
+        model: Model id (default ``kimi-k2.6``).
+        thinking: True/False to switch thinking; None keeps the model's default.
+        preserve_thinking: Keep earlier turns' reasoning in context (wire ``thinking.keep="all"``).
+        reasoning_effort: ``"low"``/``"high"``/``"max"`` on models with effort levels (K3).
+        max_tokens: Completion limit, reasoning included (sent as ``max_completion_tokens``).
+        temperature: Only sent when set; checked against the model's fixed value.
+        top_p: Only sent when set; checked like ``temperature``.
+        n: Only sent when set; checked like ``temperature``.
+        presence_penalty: Only sent when set; checked like ``temperature``.
+        frequency_penalty: Only sent when set; checked like ``temperature``.
+        stop: Stop string(s): at most 5, each at most 32 bytes.
+        prompt_cache_key: A stable session/task id that improves prompt-cache hits.
+        safety_identifier: A hashed end-user id.
+        stream_usage: Ask for the trailing usage chunk when streaming (``stream_options``).
+        tool_choice_policy: When the model rejects a forced ``tool_choice`` in this thinking state:
+            ``"downgrade"`` sends ``"auto"`` (recorded in ``ChatRequest.adjustments``), ``"error"``
+            raises ``ValueError``.
+        web_search_max_rounds: Round limit of the ``$web_search`` loop.
+        media: How http(s) media URLs are handled.
+        extra_body: Extra top-level body fields, merged last (an escape hatch; not validated).
+    """
+
+    model: str = "kimi-k2.6"
+    thinking: bool | None = None
+    preserve_thinking: bool = False
+    reasoning_effort: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    n: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    stop: str | Sequence[str] | None = None
+    prompt_cache_key: str | None = None
+    safety_identifier: str | None = None
+    stream_usage: bool = True
+    tool_choice_policy: Literal["downgrade", "error"] = "downgrade"
+    web_search_max_rounds: int = 8
+    media: MediaPolicy = field(default_factory=MediaPolicy)
+    extra_body: Mapping[str, Any] | None = None
+
+
+@dataclass
+class ChatRequest:
+    """A validated request, ready to send.
+
+    Attributes:
+        body: The wire JSON body.
+        profile: The model's profile.
+        thinking: The resolved thinking state.
+        web_search: Whether ``$web_search`` is declared (the client then runs the echo loop).
+        settings: The settings it was built from.
+        adjustments: Documented changes made to fit the model (e.g. a ``tool_choice`` downgrade).
+        stream: Whether the body asks for a stream.
+        remote_media: Whether http(s) media must be downloaded and inlined before sending.
+    """
+
+    body: dict[str, Any]
+    profile: ModelProfile
+    thinking: ThinkingState
+    web_search: bool
+    settings: ChatSettings
+    adjustments: list[str] = field(default_factory=list)
+    stream: bool = False
+    remote_media: bool = False
+
+
+def _tool_choice_to_wire(
+    choice: ToolChoice,
+    *,
+    profile: ModelProfile,
+    thinking_on: bool,
+    function_names: set[str],
+    settings: ChatSettings,
+    adjustments: list[str],
+) -> str | dict[str, Any]:
+    if isinstance(choice, Mapping):
+        fn = choice.get("function")
+        name = fn.get("name") if isinstance(fn, Mapping) else None
+        if choice.get("type") != "function" or not isinstance(name, str):
+            raise ValueError(
+                f"tool_choice {dict(choice)!r} is not valid; use 'auto', 'none', 'required', a "
+                "function name or {'type': 'function', 'function': {'name': ...}}."
+            )
+        choice = name
+    if not isinstance(choice, str):
+        raise TypeError(f"tool_choice must be a str or dict, got {type(choice).__name__}")
+    if choice in ("auto", "none"):
+        return choice
+    if not function_names:
+        raise ValueError(f"tool_choice={choice!r} needs tools; pass tools or drop tool_choice.")
+    rules = profile.tool_choice_rules(thinking_on)
+    state = "with thinking on" if thinking_on else "with thinking off"
+    if choice in ("required", "any"):
+        if rules.required:
+            return "required"
+        problem = f"{profile.id} rejects tool_choice='required' {state}"
+    else:
+        if choice not in function_names:
+            raise ValueError(
+                f"tool_choice names {choice!r}, which is not among the tools "
+                f"({', '.join(sorted(function_names))})."
+            )
+        if rules.named:
+            return {"type": "function", "function": {"name": choice}}
+        problem = f"{profile.id} rejects a named tool_choice ({choice!r}) {state}"
+    fix = " Use thinking=False" if profile.thinking_form == "toggle" and thinking_on else ""
+    if settings.tool_choice_policy == "error":
+        raise ValueError(f"{problem}.{fix or ''} Or use tool_choice='auto'.")
+    note = f"{problem}; sent tool_choice='auto' instead (tool_choice_policy='downgrade')."
+    adjustments.append(note)
+    logger.info(note)
+    return "auto"
+
+
+def _stop_to_wire(stop: str | Sequence[str]) -> str | list[str]:
+    items = [stop] if isinstance(stop, str) else list(stop)
+    if len(items) > _MAX_STOP:
+        raise ValueError(f"stop accepts at most {_MAX_STOP} sequences, got {len(items)}.")
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValueError("stop sequences must be non-empty strings.")
+        if len(item.encode()) > _MAX_STOP_BYTES:
+            raise ValueError(f"stop sequence {item!r} is longer than {_MAX_STOP_BYTES} bytes.")
+    return stop if isinstance(stop, str) else items
+
+
+def _response_format_to_wire(
+    response_format: Mapping[str, Any], profile: ModelProfile, has_partial: bool
+) -> dict[str, Any]:
+    kind = response_format.get("type")
+    if kind == "text":
+        return {"type": "text"}
+    if kind == "json_object":
+        if not profile.json_mode:
+            raise ValueError(f"{profile.id} does not support JSON mode (json_object).")
+        if has_partial:
+            raise ValueError("partial mode cannot be combined with response_format json_object.")
+        return {"type": "json_object"}
+    if kind == "json_schema":
+        if not profile.structured_output:
+            raise ValueError(
+                f"{profile.id} does not support json_schema structured output; use "
+                "{'type': 'json_object'} with the schema described in the prompt."
+            )
+        spec = response_format.get("json_schema")
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("schema"), Mapping):
+            raise ValueError("response_format json_schema needs json_schema.schema (an object).")
+        try:
+            schema = normalize_schema(spec["schema"])
+        except ValueError as exc:
+            raise ValueError(f"response_format.json_schema: {exc}") from None
+        out: dict[str, Any] = {"name": spec.get("name") or "response", "schema": schema}
+        if spec.get("description"):
+            out["description"] = spec["description"]
+        if spec.get("strict") is not None:
+            out["strict"] = bool(spec["strict"])
+        return {"type": "json_schema", "json_schema": out}
+    raise ValueError(
+        f"response_format type {kind!r} is not supported; use 'text', 'json_object' or "
+        "'json_schema'."
+    )
+
+
+def _add_tools(
+    body: dict[str, Any],
+    *,
+    tools: Sequence[Tool | Mapping[str, Any]] | None,
+    tool_choice: ToolChoice | None,
+    profile: ModelProfile,
+    thinking: ThinkingState,
+    settings: ChatSettings,
+    adjustments: list[str],
+) -> bool:
+    web_search = False
+    if tools:
+        wire_tools, web_search = tools_to_wire(tools)
+        if web_search:
+            if not profile.web_search:
+                raise ValueError(f"{profile.id} does not support the $web_search builtin tool.")
+            if thinking.enabled and not profile.web_search_with_thinking:
+                raise ValueError(
+                    f"{profile.id} cannot use $web_search with thinking on; set thinking=False."
+                )
+        body["tools"] = wire_tools
+    if tool_choice is not None:
+        names = {t["function"]["name"] for t in body.get("tools", ()) if t["type"] == "function"}
+        body["tool_choice"] = _tool_choice_to_wire(
+            tool_choice,
+            profile=profile,
+            thinking_on=thinking.enabled,
+            function_names=names,
+            settings=settings,
+            adjustments=adjustments,
+        )
+    return web_search
+
+
+def _check_max_tokens(max_tokens: int, profile: ModelProfile) -> int:
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
+        raise TypeError("max_tokens must be an int")
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}.")
+    if profile.known and max_tokens > profile.max_output_tokens:
+        raise ValueError(
+            f"max_tokens={max_tokens} exceeds {profile.id}'s limit of {profile.max_output_tokens}."
+        )
+    return max_tokens
+
+
+def build_chat_request(
+    messages: Sequence[Message],
+    settings: ChatSettings,
+    *,
+    tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+    tool_choice: ToolChoice | None = None,
+    response_format: Mapping[str, Any] | None = None,
+    stream: bool = False,
+    profile: ModelProfile | None = None,
+) -> ChatRequest:
+    """Validate everything and build the wire body, before any request is sent.
+
+    Args:
+        messages: The neutral history.
+        settings: The request knobs.
+        tools: Function and builtin tools (``WEB_SEARCH``), or OpenAI-style tool dicts.
+        tool_choice: ``"auto"``, ``"none"``, ``"required"`` (alias ``"any"``), a function name or
+            an OpenAI-style dict; mapped per thinking state (``ChatSettings.tool_choice_policy``).
+        response_format: ``{"type": "json_object"}`` or ``{"type": "json_schema", "json_schema":
+            {"name", "schema", "strict"?}}``; the schema is normalized to MFJS.
+        stream: Build a streaming request.
+        profile: Override the profile looked up from ``settings.model``.
+
+    Returns:
+        The request (body, profile, thinking state, web-search flag).
+
+    Raises:
+        ValueError: An impossible combination; the message names the problem and the fix.
+        TypeError: A value of the wrong type.
+    """
+    profile = profile or get_profile(settings.model)
+    thinking = resolve_thinking(
+        profile, settings.thinking, settings.preserve_thinking, settings.reasoning_effort
+    )
+    body: dict[str, Any] = {"model": settings.model}
+    body["messages"] = messages_to_wire(messages, profile, thinking)
+    adjustments: list[str] = []
+    web_search = _add_tools(
+        body,
+        tools=tools,
+        tool_choice=tool_choice,
+        profile=profile,
+        thinking=thinking,
+        settings=settings,
+        adjustments=adjustments,
+    )
+    if response_format is not None:
+        has_partial = bool(messages) and messages[-1].partial
+        body["response_format"] = _response_format_to_wire(response_format, profile, has_partial)
+    body.update(thinking.wire)
+    if settings.max_tokens is not None:
+        body["max_completion_tokens"] = _check_max_tokens(settings.max_tokens, profile)
+    body.update(
+        check_sampling(
+            profile,
+            thinking.enabled,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            n=settings.n,
+            presence_penalty=settings.presence_penalty,
+            frequency_penalty=settings.frequency_penalty,
+        )
+    )
+    if settings.stop is not None:
+        body["stop"] = _stop_to_wire(settings.stop)
+    if settings.prompt_cache_key is not None:
+        body["prompt_cache_key"] = settings.prompt_cache_key
+    if settings.safety_identifier is not None:
+        body["safety_identifier"] = settings.safety_identifier
+    if stream:
+        body["stream"] = True
+        if settings.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+    if web_search and body.get("n", 1) != 1:
+        raise ValueError("the $web_search loop needs n=1.")
+    if settings.web_search_max_rounds < 1:
+        raise ValueError("web_search_max_rounds must be at least 1.")
+    if settings.extra_body:
+        body.update(settings.extra_body)
+    remote = has_remote_media(body["messages"])
+    if remote and not settings.media.download:
+        raise ValueError(
+            "an http(s) media URL was given, but the Kimi API rejects public URLs and media "
+            "download is disabled (MediaPolicy.download=False); pass a data: URL, bytes with "
+            "mime_type, or a Files API file_id instead."
+        )
+    return ChatRequest(
+        body=body,
+        profile=profile,
+        thinking=thinking,
+        web_search=web_search,
+        settings=settings,
+        adjustments=adjustments,
+        stream=stream,
+        remote_media=remote,
+    )

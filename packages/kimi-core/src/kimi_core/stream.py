@@ -1,0 +1,286 @@
+"""Assemble a Kimi SSE stream into deltas and one final result, in linear time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kimi_core.errors import IncompleteStreamError, MalformedResponseError, error_from_body
+from kimi_core.messages import ToolCall
+from kimi_core.response import ChatResult, Usage, WebSearch, usage_from_wire
+
+__all__ = ["StreamAccumulator", "StreamDelta", "ToolCallChunk"]
+
+
+@dataclass(slots=True)
+class ToolCallChunk:
+    """A fragment of a streamed tool call. Fragments with the same ``index`` form one call.
+
+    ``id`` and ``name`` come with the first fragment; ``arguments`` pieces concatenate in order.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    type: str | None = None
+
+
+@dataclass(slots=True)
+class StreamDelta:
+    """What one stream event added.
+
+    Attributes:
+        text: New answer text.
+        reasoning: New reasoning text (``""`` fragments are treated as absent).
+        tool_call_chunks: New tool-call fragments (client functions only when coming from
+            ``KimiClient.stream``; builtin calls are handled by the ``$web_search`` loop).
+        finish_reason: Set once, when the answer is finished.
+        usage: Token usage, when this event carried it.
+        event: A :class:`WebSearch` the loop just echoed, when this delta reports one.
+        result: The complete :class:`ChatResult`, on the last delta of ``KimiClient.stream``.
+    """
+
+    text: str | None = None
+    reasoning: str | None = None
+    tool_call_chunks: Sequence[ToolCallChunk] = ()
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    event: WebSearch | None = None
+    result: ChatResult | None = None
+
+
+@dataclass(slots=True)
+class _CallBuffer:
+    id: str | None = None
+    name: str | None = None
+    type: str | None = None
+    arguments: list[str] = field(default_factory=list)
+
+
+class StreamAccumulator:
+    """Feed decoded ``chat.completion.chunk`` dicts; get deltas, then the complete result.
+
+    Handles Kimi's quirks: tool-call fragments matched by ``index`` or, without one, by position
+    (several calls per chunk), usage in ``choices[0].usage`` and/or a top-level usage chunk (the
+    top-level value wins), ``reasoning_content: ""`` as absent, and ``{"error": ...}`` events.
+    Every piece is appended to a list and joined once, so the work is linear in the chunk count.
+    """
+
+    __slots__ = (
+        "_calls",
+        "_choice_usage",
+        "_reasoning",
+        "_slots",
+        "_text",
+        "_top_usage",
+        "created",
+        "done",
+        "finish_reason",
+        "id",
+        "model",
+        "request_id",
+        "system_fingerprint",
+    )
+
+    def __init__(self, *, request_id: str | None = None) -> None:
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: dict[int, _CallBuffer] = {}
+        self._slots: list[int] = []
+        self._choice_usage: Usage | None = None
+        self._top_usage: Usage | None = None
+        self.id: str | None = None
+        self.model: str | None = None
+        self.created: int | None = None
+        self.system_fingerprint: str | None = None
+        self.finish_reason: str | None = None
+        self.done = False
+        self.request_id = request_id
+
+    def feed(self, chunk: Mapping[str, Any]) -> StreamDelta | None:
+        """Take one decoded chunk.
+
+        Args:
+            chunk: One SSE ``data:`` payload, decoded.
+
+        Returns:
+            What the chunk added, or None when it added nothing.
+
+        Raises:
+            KimiError: The chunk is an ``{"error": ...}`` event (typed by its ``type``).
+            MalformedResponseError: The chunk does not follow the protocol.
+        """
+        if not isinstance(chunk, Mapping):
+            raise MalformedResponseError("stream chunk is not a JSON object", body=chunk)
+        if "error" in chunk:
+            error = error_from_body(None, chunk)
+            error.request_id = error.request_id or self.request_id
+            raise error
+        if self.id is None:
+            self.id = chunk.get("id")
+            self.model = chunk.get("model")
+            self.created = chunk.get("created")
+        fingerprint = chunk.get("system_fingerprint")
+        if fingerprint:
+            self.system_fingerprint = fingerprint
+        text = reasoning = finish = None
+        calls: Sequence[ToolCallChunk] = ()
+        usage = None
+        raw_usage = chunk.get("usage")
+        if raw_usage:
+            usage = self._top_usage = usage_from_wire(raw_usage)
+        choices = chunk.get("choices")
+        if choices:
+            choice = choices[0]
+            if not isinstance(choice, Mapping):
+                raise MalformedResponseError("choices[0] is not an object", body=chunk)
+            delta = choice.get("delta")
+            if delta:
+                text, reasoning, calls = self._feed_delta(delta, chunk)
+            finish = choice.get("finish_reason")
+            if finish:
+                self.finish_reason = finish
+            choice_usage = choice.get("usage")
+            if choice_usage:
+                self._choice_usage = usage_from_wire(choice_usage)
+                if usage is None:
+                    usage = self._choice_usage
+        if text is None and reasoning is None and not calls and not finish and usage is None:
+            return None
+        return StreamDelta(text, reasoning, calls, finish or None, usage)
+
+    def _feed_delta(
+        self, delta: Mapping[str, Any], chunk: object
+    ) -> tuple[str | None, str | None, Sequence[ToolCallChunk]]:
+        reasoning = delta.get("reasoning_content") or None
+        if reasoning is not None:
+            self._reasoning.append(reasoning)
+        text = delta.get("content") or None
+        if text is not None:
+            self._text.append(text)
+        fragments = delta.get("tool_calls")
+        calls = self._feed_tool_calls(fragments, chunk) if fragments else ()
+        return text, reasoning, calls
+
+    def _feed_tool_calls(self, fragments: object, chunk: object) -> list[ToolCallChunk]:
+        if not isinstance(fragments, list):
+            raise MalformedResponseError("delta.tool_calls is not a list", body=chunk)
+        out = []
+        started: list[int] = []
+        for position, frag in enumerate(fragments):
+            if not isinstance(frag, Mapping):
+                raise MalformedResponseError("a tool-call fragment is not an object", body=chunk)
+            index = frag.get("index")
+            call_id = frag.get("id") or None
+            if index is None:
+                index = self._index_for_indexless(position, call_id)
+                if call_id:
+                    started.append(index)
+            elif isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                raise MalformedResponseError(
+                    f"tool-call fragment has an invalid index {index!r}", body=chunk
+                )
+            fn = frag.get("function")
+            if fn is not None and not isinstance(fn, Mapping):
+                raise MalformedResponseError("tool-call function is not an object", body=chunk)
+            name = fn.get("name") if fn else None
+            arguments = (fn.get("arguments") if fn else None) or ""
+            kind = frag.get("type")
+            buffer = self._calls.get(index)
+            if buffer is None:
+                buffer = self._calls[index] = _CallBuffer()
+            if call_id:
+                buffer.id = call_id
+            if name:
+                buffer.name = name
+            if kind:
+                buffer.type = kind
+            if arguments:
+                if not isinstance(arguments, str):
+                    raise MalformedResponseError("tool-call arguments are not text", body=chunk)
+                buffer.arguments.append(arguments)
+            out.append(ToolCallChunk(index, call_id, name, arguments, kind))
+        if started:
+            self._slots = started
+        return out
+
+    def _index_for_indexless(self, position: int, call_id: str | None) -> int:
+        if call_id:
+            # A new call without an index: the same slot unless a different call already holds it.
+            held = self._calls.get(position)
+            if held is None or held.id in (None, call_id):
+                return position
+            return max(self._calls) + 1
+        # A continuation without an index: match by position among the calls started last.
+        if position < len(self._slots):
+            return self._slots[position]
+        return max(self._calls, default=position)
+
+    def mark_done(self) -> None:
+        """Record the ``[DONE]`` sentinel."""
+        self.done = True
+
+    @property
+    def usage(self) -> Usage | None:
+        """The usage seen so far (a top-level usage chunk wins over ``choices[0].usage``)."""
+        return self._top_usage or self._choice_usage
+
+    def tool_calls(self) -> list[ToolCall]:
+        """Every assembled tool call (builtin ones included), by index."""
+        calls = []
+        for index in sorted(self._calls):
+            buffer = self._calls[index]
+            if not buffer.name:
+                raise MalformedResponseError(f"streamed tool call {index} never got a name")
+            calls.append(
+                ToolCall(
+                    id=buffer.id or f"{buffer.name}_{index}",
+                    name=buffer.name,
+                    arguments="".join(buffer.arguments),
+                    type="builtin_function" if buffer.type == "builtin_function" else "function",
+                )
+            )
+        return calls
+
+    def result(self, *, require_done: bool = True) -> ChatResult:
+        """The complete answer.
+
+        Args:
+            require_done: Also require the ``[DONE]`` sentinel (disable only for transports
+                that strip it).
+
+        Raises:
+            IncompleteStreamError: The stream ended without ``finish_reason`` (and ``[DONE]``): the
+                answer is truncated and is never returned as if complete.
+        """
+        if self.finish_reason is None or (require_done and not self.done):
+            missing = " and ".join(
+                m
+                for m, absent in (
+                    ("finish_reason", self.finish_reason is None),
+                    ("[DONE]", require_done and not self.done),
+                )
+                if absent
+            )
+            received = sum(map(len, self._text))
+            raise IncompleteStreamError(
+                f"stream ended without {missing} after {received} characters of text; the "
+                "answer is incomplete",
+                request_id=self.request_id,
+                retryable=False,
+            )
+        calls = self.tool_calls()
+        return ChatResult(
+            id=self.id,
+            model=self.model,
+            text="".join(self._text),
+            reasoning="".join(self._reasoning) or None,
+            tool_calls=[c for c in calls if not c.is_builtin],
+            builtin_calls=[c for c in calls if c.is_builtin],
+            finish_reason=self.finish_reason,
+            usage=self.usage,
+            request_id=self.request_id,
+            system_fingerprint=self.system_fingerprint,
+        )
