@@ -25,8 +25,8 @@ __all__ = ["SIZE_HEADER", "STATE_KEY", "build_app"]
 
 SIZE_HEADER = "X-Kimi-Emulator-Size"
 STATE_KEY = web.AppKey("kimi_emulator_state", EmulatorState)
-_REQUEST_ID_KEY = "kimi_emulator_request_id"
-_FAULTS_KEY = "kimi_emulator_faults"
+_REQUEST_ID_KEY = web.RequestKey("kimi_emulator_request_id", str)
+_FAULTS_KEY = web.RequestKey("kimi_emulator_faults", list[Fault])
 _BATCH_BYTES = 64 * 1024
 _GATEWAY_TIMEOUT_HTML = (
     "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
@@ -129,7 +129,9 @@ def _fault_response(fault: Fault, request: web.Request) -> web.StreamResponse | 
             text=_GATEWAY_TIMEOUT_HTML, status=fault.http_status, content_type="text/html"
         )
     headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
-    return _json(error_body(fault.message or "", fault.error_type), fault.http_status, headers)
+    return _json(
+        error_body(fault.message or "", fault.error_type, fault.code), fault.http_status, headers
+    )
 
 
 async def _apply_faults(

@@ -56,7 +56,7 @@ class EmulatorConfig:
     max_tools: int = 128
     function_name_rule: Literal["openapi", "tool-use-page"] = "openapi"
     tool_choice_required_on_k26_thinking_off: Literal["accept", "reject"] = "accept"
-    null_usage_on_chunks: bool = True
+    null_usage_on_chunks: bool = False
     usage_on_finish_chunk_top_level: bool = False
     content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"
     web_search_tokens: int = 1200

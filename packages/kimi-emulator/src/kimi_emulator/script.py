@@ -140,19 +140,25 @@ class Fault:
     def status(
         cls,
         status: int,
-        error_type: str,
+        error_type: str | None,
         message: str | None = None,
         *,
         retry_after: float | None = None,
+        code: str | None = None,
     ) -> Fault:
-        """An HTTP error with a JSON envelope; ``retry_after`` adds a ``Retry-After`` header."""
-        text = message if message is not None else _DEFAULT_MESSAGES.get(error_type, error_type)
+        """An HTTP error with a JSON envelope; ``retry_after`` adds a ``Retry-After`` header.
+
+        ``error_type=None`` leaves ``type`` out and ``code`` adds one; the live service sends a type
+        and no code, but hand-made client fixtures use both shapes.
+        """
+        text = message if message is not None else _DEFAULT_MESSAGES.get(error_type or "", "error")
         return cls(
             "status",
             http_status=status,
             error_type=error_type,
             message=text,
             retry_after=retry_after,
+            code=code,
         )
 
     @classmethod
