@@ -1,0 +1,43 @@
+"""Shared helpers for kimi-core tests (a uniquely named module: test dirs share sys.path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kimi_core import RetryPolicy
+
+RECORDINGS = Path("/work/shared/fixtures/moonshot-recorded")
+if not RECORDINGS.exists():  # a checkout elsewhere keeps the shared tree beside the repo
+    RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moonshot-recorded"
+
+# Fast, deterministic backoff for retry tests (the policy itself is tested separately).
+FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02, max_retry_after=0.05)
+
+
+@dataclass
+class Canned:
+    """One canned HTTP response served verbatim."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ReplayServer:
+    base_url: str
+    responses: list[Canned] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+
+    def serve(self, *responses: Canned) -> None:
+        self.responses[:] = responses
+
+
+def sse_body(path: Path, *, done: bool = True) -> bytes:
+    """A recording's chunk lines as an SSE body (the recordings omit ``data: `` and [DONE])."""
+    lines = [f"data: {line}\n\n" for line in path.read_text().splitlines() if line.strip()]
+    if done:
+        lines.append("data: [DONE]\n\n")
+    return "".join(lines).encode()
