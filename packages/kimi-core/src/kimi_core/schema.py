@@ -37,6 +37,14 @@ _DESCRIBED = (
     "maxProperties",
 )
 _SCHEMA_MAPS = ("properties", "patternProperties")
+_TYPE_KEYWORDS = {
+    "properties": "object",
+    "patternProperties": "object",
+    "additionalProperties": "object",
+    "required": "object",
+    "items": "array",
+    "prefixItems": "array",
+}
 _MAX_DEPTH = 64
 
 
@@ -202,7 +210,16 @@ class _Normalizer:
         if len(types) == 1:
             return {**node, "type": types[0]}
         description = node.pop("description", None)
-        out: dict[str, Any] = {"anyOf": [{**node, "type": t} for t in types]}
+        branches = []
+        for kind in types:
+            # Keywords that belong to another type stay out of this branch; null takes none.
+            branch = {
+                key: value
+                for key, value in node.items()
+                if kind != "null" and _TYPE_KEYWORDS.get(key, kind) == kind
+            }
+            branches.append({"type": kind, **branch})
+        out: dict[str, Any] = {"anyOf": branches}
         if description is not None:
             out["description"] = description
         return out
