@@ -1,0 +1,6 @@
+"""Moonshot AI's Kimi models as a LlamaIndex ``FunctionCallingLLM``."""
+
+from llama_index.llms.kimi.base import Kimi
+from llama_index.llms.kimi.tools import FormulaTool, KimiFormulaToolSpec
+
+__all__ = ["FormulaTool", "Kimi", "KimiFormulaToolSpec"]

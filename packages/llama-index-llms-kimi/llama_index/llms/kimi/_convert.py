@@ -1,0 +1,267 @@
+"""LlamaIndex ``ChatMessage`` / content blocks <-> kimi-core neutral types.
+
+Only translation lives here: which blocks become which neutral parts, and how a neutral
+result becomes LlamaIndex blocks. Every Kimi wire rule (reasoning_content policy, media
+policy, schema normalization, ...) is applied later by kimi-core's request builder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kimi_core import FunctionTool, ImagePart, Message, TextPart, ToolCall, VideoPart
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CachePoint,
+    ChatMessage,
+    CitableBlock,
+    CitationBlock,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    VideoBlock,
+)
+
+if TYPE_CHECKING:
+    from kimi_core import ChatResult, Usage, WebSearch
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = [
+    "assistant_message",
+    "from_kimi_result",
+    "response_kwargs",
+    "search_info",
+    "to_kimi_messages",
+    "to_kimi_tools",
+    "tool_kwargs_from_arguments",
+    "usage_kwargs",
+]
+
+_ROLES: dict[MessageRole, str] = {
+    MessageRole.SYSTEM: "system",
+    # Kimi has no developer role; its instructions are system instructions.
+    MessageRole.DEVELOPER: "system",
+    MessageRole.USER: "user",
+    MessageRole.ASSISTANT: "assistant",
+    MessageRole.CHATBOT: "assistant",
+    MessageRole.MODEL: "assistant",
+    MessageRole.TOOL: "tool",
+    MessageRole.FUNCTION: "tool",
+}
+
+Part = TextPart | ImagePart | VideoPart
+
+
+def to_kimi_messages(messages: Sequence[ChatMessage]) -> list[Message]:
+    """Translate a LlamaIndex history into kimi-core neutral messages.
+
+    Raises:
+        ValueError: for a block Kimi cannot take (audio, documents), naming the block and
+            the alternative.
+    """
+    return [_to_kimi_message(message, index) for index, message in enumerate(messages)]
+
+
+def _to_kimi_message(message: ChatMessage, index: int) -> Message:
+    role = _ROLES[message.role]
+    extra = message.additional_kwargs
+    parts: list[Part] = []
+    reasoning: list[str] = []
+    tool_calls: list[ToolCall] = []
+    for block in message.blocks:
+        if isinstance(block, ThinkingBlock):
+            if block.content:
+                reasoning.append(block.content)
+        elif isinstance(block, ToolCallBlock):
+            tool_calls.append(
+                ToolCall(
+                    id=block.tool_call_id or "",
+                    name=block.tool_name,
+                    arguments=_arguments_json(block.tool_kwargs),
+                )
+            )
+        else:
+            parts.extend(_content_parts(block, index))
+    if not tool_calls and role == "assistant":
+        tool_calls = _legacy_tool_calls(extra.get("tool_calls"))
+    return Message(
+        role=role,
+        content=_content(parts),
+        reasoning="\n".join(reasoning) if reasoning else None,
+        tool_calls=tool_calls,
+        tool_call_id=extra.get("tool_call_id") if role == "tool" else None,
+        name=extra.get("name"),
+        partial=bool(extra.get("partial", False)),
+    )
+
+
+def _content(parts: list[Part]) -> str | list[Part] | None:
+    if not parts:
+        return None
+    if all(isinstance(part, TextPart) for part in parts):
+        # Same joining rule as ChatMessage.content, so text-only turns stay plain strings.
+        return "\n".join(part.text for part in parts if isinstance(part, TextPart))
+    return parts
+
+
+def _content_parts(block: Any, index: int) -> Iterable[Part]:
+    if isinstance(block, TextBlock):
+        return [TextPart(text=block.text)]
+    if isinstance(block, ImageBlock):
+        return [_image_part(block)]
+    if isinstance(block, VideoBlock):
+        return [_video_part(block)]
+    if isinstance(block, CitableBlock):
+        return [part for inner in block.content for part in _content_parts(inner, index)]
+    if isinstance(block, CitationBlock):
+        return _content_parts(block.cited_content, index)
+    if isinstance(block, CachePoint):
+        # Kimi caches prefixes automatically; an explicit cache point has nothing to map to.
+        return []
+    if isinstance(block, AudioBlock):
+        raise ValueError(
+            f"Message {index} has an AudioBlock, but Kimi models take no audio input. "
+            "Transcribe the audio first and send the text as a TextBlock."
+        )
+    if isinstance(block, DocumentBlock):
+        raise ValueError(
+            f"Message {index} has a DocumentBlock, which the Kimi chat API cannot take "
+            "directly. Pass `Kimi(documents='file-extract')` to extract it through the "
+            "Files API, or send its text as a TextBlock."
+        )
+    raise ValueError(f"Message {index} has an unsupported block type {type(block).__name__}.")
+
+
+# LlamaIndex sniffs the type of bytes and paths; when it cannot tell, these are the most common
+# container formats (and what LlamaIndex's own inline_url would otherwise leave unnamed).
+_FALLBACK_IMAGE_MIME = "image/png"
+_FALLBACK_VIDEO_MIME = "video/mp4"
+
+
+def _image_part(block: ImageBlock) -> ImagePart:
+    if block.image is None and block.path is None and block.url is not None:
+        # data:, ms:// and http(s) URLs: kimi-core checks, passes through or downloads them.
+        return ImagePart(url=str(block.url))
+    data = block.resolve_image().read()
+    return ImagePart(data=data, mime_type=block.image_mimetype or _FALLBACK_IMAGE_MIME)
+
+
+def _video_part(block: VideoBlock) -> VideoPart:
+    if block.video is None and block.path is None and block.url is not None:
+        return VideoPart(url=str(block.url))
+    data = block.resolve_video().read()
+    return VideoPart(data=data, mime_type=block.video_mimetype or _FALLBACK_VIDEO_MIME)
+
+
+def _arguments_json(tool_kwargs: dict[str, Any] | str) -> str:
+    if isinstance(tool_kwargs, str):
+        return tool_kwargs
+    return json.dumps(tool_kwargs, ensure_ascii=False)
+
+
+def _legacy_tool_calls(raw: Any) -> list[ToolCall]:
+    """Tool calls kept in ``additional_kwargs["tool_calls"]`` by older LlamaIndex code."""
+    calls: list[ToolCall] = []
+    for item in raw or []:
+        data = item if isinstance(item, dict) else item.model_dump()
+        function = data.get("function") or {}
+        calls.append(
+            ToolCall(
+                id=data.get("id") or "",
+                name=function.get("name", ""),
+                arguments=_arguments_json(function.get("arguments") or "{}"),
+            )
+        )
+    return calls
+
+
+def to_kimi_tools(tools: Sequence[BaseTool], *, strict: bool | None = None) -> list[FunctionTool]:
+    """LlamaIndex tools as kimi-core function tools.
+
+    Names are kept exactly as given (no OpenAI-style sanitizing, which would make the agent's
+    lookup by name fail); kimi-core checks them against Kimi's pattern with a clear error.
+    """
+    return [
+        FunctionTool(
+            name=tool.metadata.get_name(),
+            description=tool.metadata.description,
+            parameters=tool.metadata.get_parameters_dict(),
+            strict=strict,
+        )
+        for tool in tools
+    ]
+
+
+def tool_kwargs_from_arguments(arguments: str) -> dict[str, Any] | str:
+    """Parsed arguments, or the raw string when the model produced invalid JSON."""
+    try:
+        parsed = json.loads(arguments) if arguments else {}
+    except json.JSONDecodeError:
+        return arguments
+    return parsed if isinstance(parsed, dict) else arguments
+
+
+def usage_kwargs(usage: Usage | None) -> dict[str, int]:
+    """Token counts under the keys LlamaIndex's token counters read."""
+    if usage is None:
+        return {}
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+    }
+
+
+def search_info(search: WebSearch) -> dict[str, Any]:
+    """One ``$web_search`` round as plain data for ``additional_kwargs``."""
+    return {
+        "call_id": search.call_id,
+        "arguments": search.arguments,
+        "search_tokens": search.search_tokens,
+        "round": search.round,
+    }
+
+
+def response_kwargs(result: ChatResult) -> dict[str, Any]:
+    """``ChatResponse.additional_kwargs`` of a finished answer.
+
+    Usage (summed over ``$web_search`` rounds), finish reason, request id and the searches run.
+    """
+    kwargs: dict[str, Any] = usage_kwargs(result.usage)
+    kwargs["finish_reason"] = result.finish_reason
+    if result.request_id:
+        kwargs["request_id"] = result.request_id
+    if result.web_searches:
+        kwargs["web_searches"] = [search_info(search) for search in result.web_searches]
+    return kwargs
+
+
+def assistant_message(text: str, reasoning: str, tool_calls: Iterable[ToolCall]) -> ChatMessage:
+    """An assistant ``ChatMessage``: a ``ThinkingBlock`` first, then the text, then the calls."""
+    blocks: list[Any] = []
+    if reasoning:
+        blocks.append(ThinkingBlock(content=reasoning))
+    calls = [
+        ToolCallBlock(
+            tool_call_id=call.id,
+            tool_name=call.name,
+            tool_kwargs=tool_kwargs_from_arguments(call.arguments),
+        )
+        for call in tool_calls
+    ]
+    if text or not calls:
+        blocks.append(TextBlock(text=text))
+    blocks.extend(calls)
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+
+
+def from_kimi_result(result: ChatResult) -> ChatMessage:
+    """A finished neutral result as an assistant ``ChatMessage``."""
+    return assistant_message(result.text, result.reasoning or "", result.tool_calls)

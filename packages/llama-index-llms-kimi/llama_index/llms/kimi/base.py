@@ -1,0 +1,503 @@
+"""``Kimi``: Moonshot AI's Kimi models as a LlamaIndex ``FunctionCallingLLM``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncGenerator, Generator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from kimi_core import (
+    WEB_SEARCH,
+    ChatRequest,
+    ChatResult,
+    ChatSettings,
+    KimiClient,
+    Tool,
+    build_chat_request,
+    check_sampling,
+    get_profile,
+    resolve_thinking,
+)
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
+from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+from llama_index.core.types import PydanticProgramMode
+from llama_index.llms.kimi._convert import (
+    from_kimi_result,
+    response_kwargs,
+    to_kimi_messages,
+    to_kimi_tools,
+)
+from llama_index.llms.kimi._stream import StreamAssembler
+
+if TYPE_CHECKING:
+    from kimi_core import ModelProfile
+    from llama_index.core.llms.llm import Model
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.prompts import PromptTemplate
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["Kimi"]
+
+dispatcher = get_dispatcher(__name__)
+
+_DEFAULT_MODEL = ChatSettings.model
+# Per-call keyword arguments that override a ChatSettings field of the same name.
+_SETTING_OVERRIDES = frozenset(
+    {
+        "thinking",
+        "preserve_thinking",
+        "reasoning_effort",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "n",
+        "presence_penalty",
+        "frequency_penalty",
+        "stop",
+        "prompt_cache_key",
+        "safety_identifier",
+    }
+)
+_REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search", "extra_body"})
+
+
+class Kimi(FunctionCallingLLM):
+    """Moonshot AI's Kimi chat models (``kimi-k2.6``, ``kimi-k3``, ...) for LlamaIndex.
+
+    A drop-in replacement for ``OpenAILike`` pointed at Moonshot: thinking is exposed as
+    ``ThinkingBlock`` (and ``thinking_delta`` while streaming) and sent back as
+    ``reasoning_content`` where Kimi requires it, the builtin ``$web_search`` runs inside the call,
+    and every Kimi rule (fixed sampling, ``tool_choice`` under thinking, schemas, media) is applied
+    by ``kimi-core`` before a request is sent.
+
+    Examples:
+        ```python
+        from llama_index.llms.kimi import Kimi
+
+        llm = Kimi(model="kimi-k2.6")  # key from MOONSHOT_API_KEY or KIMI_API_KEY
+        print(llm.complete("Say hi").text)
+        ```
+
+    Args:
+        model: Model id; capabilities come from kimi-core's profile table.
+        api_key: Defaults to ``MOONSHOT_API_KEY``, then ``KIMI_API_KEY`` (never ``OPENAI_API_KEY``).
+        base_url: Defaults to ``MOONSHOT_BASE_URL`` / ``KIMI_BASE_URL`` / the global endpoint.
+        region: ``"global"`` or ``"cn"`` instead of ``base_url``.
+        thinking: True/False switches thinking; None keeps the model's default.
+        preserve_thinking: Keep every earlier turn's reasoning in context (``thinking.keep="all"``).
+        reasoning_effort: ``"low"``, ``"high"`` or ``"max"`` on models with effort levels (K3).
+        max_tokens: Completion limit, reasoning included.
+        temperature: Only sent when set; checked against the model's fixed value.
+        top_p: Only sent when set; checked like ``temperature``.
+        timeout: Seconds per request.
+        max_retries: Retries of retryable failures (one retry layer, in kimi-core).
+        prompt_cache_key: A stable session id that improves prompt-cache hits.
+        web_search: Declare Kimi's builtin ``$web_search`` on every call; the search rounds run
+            inside the call, so agents never see a ``$web_search`` tool call.
+        additional_kwargs: Extra top-level body fields (an escape hatch, sent as given).
+        default_headers: Extra HTTP headers on every request.
+    """
+
+    model: str = Field(default=_DEFAULT_MODEL, description="The Kimi model id.")
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    base_url: str | None = Field(default=None, description="API base URL.")
+    region: Literal["global", "cn"] | None = Field(default=None, description="API region.")
+    thinking: bool | None = Field(default=None, description="Switch thinking on/off.")
+    preserve_thinking: bool = Field(default=False, description="Preserve earlier reasoning.")
+    reasoning_effort: str | None = Field(default=None, description="K3 reasoning depth.")
+    max_tokens: int | None = Field(default=None, description="Completion limit.", gt=0)
+    temperature: float | None = Field(default=None, description="Sampling temperature.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling.")
+    timeout: float = Field(default=600.0, description="Seconds per request.", gt=0)
+    max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
+    prompt_cache_key: str | None = Field(default=None, description="Prompt-cache session id.")
+    web_search: bool = Field(default=False, description="Declare the builtin $web_search.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra body fields sent as given."
+    )
+    default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
+
+    _client: KimiClient = PrivateAttr()
+    _settings: ChatSettings = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Kimi:
+        """Validate the knobs with kimi-core and build the (shared-pool) client."""
+        profile = get_profile(self.model)
+        state = resolve_thinking(
+            profile, self.thinking, self.preserve_thinking, self.reasoning_effort
+        )
+        check_sampling(profile, state.enabled, temperature=self.temperature, top_p=self.top_p)
+        self._settings = ChatSettings(
+            model=self.model,
+            thinking=self.thinking,
+            preserve_thinking=self.preserve_thinking,
+            reasoning_effort=self.reasoning_effort,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            prompt_cache_key=self.prompt_cache_key,
+            extra_body=dict(self.additional_kwargs) or None,
+        )
+        self._client = KimiClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            region=self.region,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+        return self
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Stable name used in serialization and instrumentation payloads."""
+        return "Kimi_LLM"
+
+    @property
+    def profile(self) -> ModelProfile:
+        """kimi-core's capability profile of :attr:`model`."""
+        return get_profile(self.model)
+
+    @property
+    def client(self) -> KimiClient:
+        """The kimi-core client (connection pools are shared between equal clients)."""
+        return self._client
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Context window and output size from kimi-core's profile; function calling, chat."""
+        profile = self.profile
+        return LLMMetadata(
+            context_window=profile.context_window,
+            num_output=self.max_tokens or profile.default_max_tokens or DEFAULT_NUM_OUTPUTS,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model,
+        )
+
+    # -- request building --------------------------------------------------------------------
+
+    def _request(
+        self, messages: Sequence[ChatMessage], *, stream: bool, **kwargs: Any
+    ) -> ChatRequest:
+        unknown = set(kwargs) - _SETTING_OVERRIDES - _REQUEST_KWARGS
+        if unknown:
+            allowed = ", ".join(sorted(_SETTING_OVERRIDES | _REQUEST_KWARGS))
+            raise TypeError(
+                f"Kimi got unexpected keyword argument(s) {', '.join(sorted(unknown))}; "
+                f"accepted per call: {allowed}."
+            )
+        settings = self._settings
+        overrides = {k: kwargs[k] for k in _SETTING_OVERRIDES if k in kwargs}
+        if "extra_body" in kwargs:
+            overrides["extra_body"] = {**(settings.extra_body or {}), **kwargs["extra_body"]}
+        if overrides:
+            settings = dataclasses.replace(settings, **overrides)
+        tools: list[Tool] = list(kwargs.get("tools") or ())
+        if kwargs.get("web_search", self.web_search) and WEB_SEARCH not in tools:
+            tools.append(WEB_SEARCH)
+        return build_chat_request(
+            to_kimi_messages(messages),
+            settings,
+            tools=tools or None,
+            tool_choice=kwargs.get("tool_choice") if tools else None,
+            response_format=kwargs.get("response_format"),
+            stream=stream,
+        )
+
+    def _chat_response(self, result: ChatResult) -> ChatResponse:
+        return ChatResponse(
+            message=from_kimi_result(result),
+            raw=result.raw,
+            additional_kwargs=response_kwargs(result),
+        )
+
+    # -- chat ----------------------------------------------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send the conversation and return the answer (thinking, text, tool calls, usage)."""
+        request = self._request(messages, stream=False, **kwargs)
+        return self._chat_response(self._client.complete(request))
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async :meth:`chat`."""
+        request = self._request(messages, stream=False, **kwargs)
+        return self._chat_response(await self._client.acomplete(request))
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream the answer.
+
+        Every response holds the message so far (thinking, text, tool calls), ``delta`` the new
+        text and ``additional_kwargs["thinking_delta"]`` the new reasoning.
+        """
+        request = self._request(messages, stream=True, **kwargs)
+        client = self._client
+
+        def gen() -> ChatResponseGen:
+            assembler = StreamAssembler()
+            with client.stream(request) as stream:
+                for delta in stream:
+                    yield assembler.feed(delta)
+
+        return gen()
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Async :meth:`stream_chat`."""
+        request = self._request(messages, stream=True, **kwargs)
+        client = self._client
+
+        async def gen() -> ChatResponseAsyncGen:
+            assembler = StreamAssembler()
+            async with client.astream(request) as stream:
+                async for delta in stream:
+                    yield assembler.feed(delta)
+
+        return gen()
+
+    # -- completion (Kimi has no completions endpoint: everything goes through chat) -----------
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete a prompt, sent as one user message."""
+        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Async :meth:`complete`."""
+        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Stream a completion of a prompt, sent as one user message."""
+        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Async :meth:`stream_complete`."""
+        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
+
+    # -- tools ---------------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        *,
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Build ``chat`` kwargs for a tool call; the caller's ``chat_history`` is not modified.
+
+        ``tool_required`` asks for ``tool_choice="required"``; kimi-core downgrades it to
+        ``"auto"`` where the model rejects forced choices (e.g. kimi-k2.6 while thinking).
+        """
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        kimi_tools = to_kimi_tools(tools, strict=strict)
+        if tool_choice is None and tool_required and kimi_tools:
+            tool_choice = "required"
+        return {"messages": messages, "tools": kimi_tools, "tool_choice": tool_choice, **kwargs}
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls were allowed (Kimi has no flag)."""
+        if not allow_parallel_tool_calls:
+            blocks = response.message.blocks
+            calls = [b for b in blocks if isinstance(b, ToolCallBlock)]
+            if len(calls) > 1:
+                response.message.blocks = [
+                    b for b in blocks if not isinstance(b, ToolCallBlock) or b is calls[0]
+                ]
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """Tool calls of a response or a streamed chunk (partial JSON is parsed leniently)."""
+        selections = []
+        for block in response.message.blocks:
+            if not isinstance(block, ToolCallBlock):
+                continue
+            arguments = block.tool_kwargs
+            if isinstance(arguments, str):
+                try:
+                    arguments = parse_partial_json(arguments) if arguments else {}
+                except ValueError:
+                    arguments = {}
+            selections.append(
+                ToolSelection(
+                    tool_id=block.tool_call_id or "",
+                    tool_name=block.tool_name,
+                    tool_kwargs=arguments if isinstance(arguments, dict) else {},
+                )
+            )
+        if not selections and error_on_no_tool_call:
+            raise ValueError("Expected at least one tool call, but the model made none.")
+        return selections
+
+    # -- structured output -------------------------------------------------------------------
+
+    def _uses_json_schema(self) -> bool:
+        return (
+            self.pydantic_program_mode == PydanticProgramMode.DEFAULT
+            and self.profile.structured_output
+        )
+
+    def _schema_kwargs(
+        self, llm_kwargs: dict[str, Any] | None, output_cls: type[Model]
+    ) -> dict[str, Any]:
+        kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k != "tool_choice"}
+        kwargs["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": output_cls.__name__, "schema": output_cls.model_json_schema()},
+        }
+        return kwargs
+
+    @dispatcher.span
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Predict an ``output_cls`` instance.
+
+        Uses ``response_format`` ``json_schema`` where the model supports it, otherwise function
+        calling (kimi-core drops the forced ``tool_choice`` where the model rejects it).
+        """
+        if not self._uses_json_schema():
+            return super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        response = self.chat(messages, **self._schema_kwargs(llm_kwargs, output_cls))
+        return output_cls.model_validate_json(response.message.content or "")
+
+    @dispatcher.span
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Async :meth:`structured_predict`."""
+        if not self._uses_json_schema():
+            return await super().astructured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        response = await self.achat(messages, **self._schema_kwargs(llm_kwargs, output_cls))
+        return output_cls.model_validate_json(response.message.content or "")
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
+        if not self._uses_json_schema():
+            yield from super()._structured_stream_call(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return
+        from llama_index.core.program.streaming_utils import (
+            process_streaming_content_incremental,
+        )
+
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        current = None
+        for response in self.stream_chat(messages, **self._schema_kwargs(llm_kwargs, output_cls)):
+            current = process_streaming_content_incremental(response, output_cls, current)
+            yield current
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
+        if not self._uses_json_schema():
+            return await super()._structured_astream_call(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+        from llama_index.core.program.streaming_utils import (
+            process_streaming_content_incremental,
+        )
+
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        kwargs = self._schema_kwargs(llm_kwargs, output_cls)
+
+        async def gen() -> AsyncGenerator[
+            Model | list[Model] | FlexibleModel | list[FlexibleModel], None
+        ]:
+            current = None
+            async for response in await self.astream_chat(messages, **kwargs):
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+
+        return gen()
+
+    def to_payload(self) -> dict[str, Any]:
+        """Instrumentation payload: model and knobs, never the key or headers."""
+        return {
+            **super().to_payload(),
+            "thinking": self.thinking,
+            "preserve_thinking": self.preserve_thinking,
+            "reasoning_effort": self.reasoning_effort,
+            "web_search": self.web_search,
+            "base_url": self._client.base_url,
+        }
