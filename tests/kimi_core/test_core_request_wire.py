@@ -203,9 +203,7 @@ def test_required_with_policy_error_raises(client, kimi_emulator):
         (ChatSettings(), "none", "none"),
     ],
 )
-def test_tool_choice_mapping_is_accepted_by_the_server(
-    client, kimi_emulator, settings, choice, sent
-):
+def test_tool_choice_mapping_accepted(client, kimi_emulator, settings, choice, sent):
     body = _send(
         client, kimi_emulator, [Message.user("w?")], settings, tools=[WEATHER], tool_choice=choice
     )

@@ -43,6 +43,8 @@ DEFAULT_TIMEOUT = 600.0
 """Seconds per request (thinking answers can take minutes; Moonshot's gateway gives up at ~900s)."""
 
 _T = TypeVar("_T")
+# The SDK encodes the body as multipart (boundary included) when the content type says so.
+_MULTIPART: Any = {"headers": {"Content-Type": "multipart/form-data"}}
 
 
 def _chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
@@ -282,7 +284,14 @@ class KimiClient:
                 return sdk.get(path, cast_to=httpx2.Response)
             if method == "DELETE":
                 return sdk.delete(path, cast_to=httpx2.Response)
-            return sdk.post(path, cast_to=httpx2.Response, body=body, files=files, stream=stream)
+            return sdk.post(
+                path,
+                cast_to=httpx2.Response,
+                body=body,
+                files=files,
+                stream=stream,
+                options=_MULTIPART if files else {},
+            )
 
         return self._with_retries(send, model)
 
@@ -307,7 +316,12 @@ class KimiClient:
             if method == "DELETE":
                 return await sdk.delete(path, cast_to=httpx2.Response)
             return await sdk.post(
-                path, cast_to=httpx2.Response, body=body, files=files, stream=stream
+                path,
+                cast_to=httpx2.Response,
+                body=body,
+                files=files,
+                stream=stream,
+                options=_MULTIPART if files else {},
             )
 
         response: httpx2.Response = await self._awith_retries(send, model)
