@@ -75,6 +75,12 @@ def raw(kimi_emulator: KimiEmulator) -> Raw:
 
 
 @pytest.fixture
+def raw_for() -> type[Raw]:
+    """The raw HTTP helper class, for servers other than the session one."""
+    return Raw
+
+
+@pytest.fixture
 def client(kimi_emulator: KimiEmulator) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(
         base_url=kimi_emulator.base_url, api_key=kimi_emulator.api_key, max_retries=0

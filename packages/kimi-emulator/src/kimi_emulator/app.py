@@ -333,7 +333,7 @@ async def upload_file(request: web.Request) -> web.StreamResponse:
 
 async def list_files(request: web.Request) -> web.StreamResponse:
     """``GET /v1/files``."""
-    return _json(_state(request).files.listing())
+    return _json(_state(request).files.listing(request.query.get("after")))
 
 
 async def get_file(request: web.Request) -> web.StreamResponse:

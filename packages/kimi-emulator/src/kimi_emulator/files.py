@@ -125,11 +125,17 @@ class FileStore:
                 raise ApiError.not_found(f"file {file_id} not found")
         return {"id": file_id, "object": "file", "deleted": True}
 
-    def listing(self) -> dict[str, Any]:
-        """``GET /v1/files``."""
+    def listing(self, after: str | None = None) -> dict[str, Any]:
+        """``GET /v1/files``; ``after`` (an OpenAI-style cursor) skips up to and including that id.
+
+        The reference documents no paging, but OpenAI SDK list iterators send ``after=<last id>``
+        until a page comes back empty, so the cursor must be honoured to end their loop.
+        """
         with self._lock:
-            data = [record.to_wire() for record in self._files.values()]
-        return {"object": "list", "data": data}
+            records = list(self._files.values())
+        ids = [record.id for record in records]
+        start = ids.index(after) + 1 if after in ids else (len(ids) if after else 0)
+        return {"object": "list", "data": [record.to_wire() for record in records[start:]]}
 
     def clear(self) -> None:
         """Forget every file."""
