@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,3 +45,53 @@ def make_llm(kimi_emulator: KimiEmulator) -> Callable[..., Kimi]:
 @pytest.fixture
 def llm(make_llm: Callable[..., Kimi]) -> Kimi:
     return make_llm()
+
+
+RECORDINGS = Path("/work/shared/fixtures/moonshot-recorded")
+if not RECORDINGS.exists():  # a checkout elsewhere keeps the shared tree beside the repo
+    RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moonshot-recorded"
+
+
+@dataclass
+class Replay:
+    """A loopback server answering every chat request with one recorded SSE stream, verbatim."""
+
+    base_url: str = ""
+    body: bytes = b""
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def serve_recording(self, name: str) -> None:
+        lines = (RECORDINGS / name).read_text().splitlines()
+        events = [f"data: {line}\n\n" for line in lines if line.strip()]
+        self.body = "".join([*events, "data: [DONE]\n\n"]).encode()
+
+
+@pytest.fixture
+def replay() -> Iterator[Replay]:
+    state = Replay()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            state.sent.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-length", str(len(state.body)))
+            self.end_headers()
+            self.wfile.write(state.body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -434,9 +434,7 @@ class Kimi(FunctionCallingLLM):
     ) -> Model:
         """Async :meth:`structured_predict`."""
         if not self._uses_json_schema():
-            return await super().astructured_predict(
-                output_cls, prompt, llm_kwargs, **prompt_args
-            )
+            return await super().astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
         messages = self._extend_messages(prompt.format_messages(**prompt_args))
         response = await self.achat(messages, **self._schema_kwargs(llm_kwargs, output_cls))
         return output_cls.model_validate_json(response.message.content or "")

@@ -1,4 +1,4 @@
-"""Moonshot's official tools (Formulas) as LlamaIndex ``FunctionTool``\\ s."""
+"""Moonshot's official tools (Formulas) as LlamaIndex function tools."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from llama_index.core.tools.tool_spec.base import BaseToolSpec
 if TYPE_CHECKING:
     from kimi_core import FormulaToolset
     from kimi_core import FunctionTool as KimiFunctionTool
-
     from llama_index.llms.kimi.base import Kimi
 
 __all__ = ["FormulaTool", "KimiFormulaToolSpec"]

@@ -1,0 +1,243 @@
+"""chat / stream / complete, sync and async, against the emulator; what was sent and received."""
+
+from __future__ import annotations
+
+import pytest
+from kimi_core import REASONING_PLACEHOLDER, QuotaExhaustedError
+from kimi_emulator import Fault, Reply
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events.llm import (
+    LLMChatEndEvent,
+    LLMChatInProgressEvent,
+    LLMChatStartEvent,
+)
+
+STREAMED = Reply(
+    reasoning="Let me think.",
+    content="Hello there!",
+    reasoning_chunks=["Let ", "me ", "think."],
+    content_chunks=["Hel", "lo ", "there!"],
+)
+
+
+def user(text: str) -> list[ChatMessage]:
+    return [ChatMessage(role="user", content=text)]
+
+
+def test_chat_returns_thinking_then_text_with_usage(llm, kimi_emulator) -> None:
+    kimi_emulator.script(Reply(content="Paris.", reasoning="The capital of France."))
+    response = llm.chat(user("Capital of France?"))
+    thinking, text = response.message.blocks
+    assert isinstance(thinking, ThinkingBlock)
+    assert thinking.content == "The capital of France."
+    assert isinstance(text, TextBlock)
+    assert response.message.content == "Paris."
+    usage = response.additional_kwargs
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+    assert usage["reasoning_tokens"] > 0
+    assert {"cached_tokens", "finish_reason", "request_id"} <= set(usage)
+    assert response.raw["choices"][0]["message"]["content"] == "Paris."
+
+
+async def test_achat(llm, kimi_emulator) -> None:
+    kimi_emulator.script(Reply(content="Paris.", reasoning="Easy."))
+    response = await llm.achat(user("Capital of France?"))
+    assert [type(b) for b in response.message.blocks] == [ThinkingBlock, TextBlock]
+    assert response.message.content == "Paris."
+    assert kimi_emulator.chat_requests[0]["messages"] == [
+        {"role": "user", "content": "Capital of France?"}
+    ]
+
+
+def _check_stream(responses: list) -> None:
+    thinking = [r.additional_kwargs.get("thinking_delta") for r in responses]
+    assert [t for t in thinking if t] == ["Let ", "me ", "think."]
+    assert [r.delta for r in responses if r.delta] == ["Hel", "lo ", "there!"]
+    # Every response carries the whole message so far.
+    first = responses[0].message.blocks
+    assert isinstance(first[0], ThinkingBlock)
+    assert first[0].content == "Let "
+    seen_text = ""
+    for response in responses:
+        seen_text += response.delta or ""
+        assert (response.message.content or "") == seen_text
+    final = responses[-1]
+    thinking_block, text_block = final.message.blocks
+    assert thinking_block.content == "Let me think."
+    assert text_block.text == "Hello there!"
+    assert final.additional_kwargs["finish_reason"] == "stop"
+    assert final.additional_kwargs["total_tokens"] > 0
+
+
+def test_stream_chat_keeps_the_first_chunk_and_accumulates(llm, kimi_emulator) -> None:
+    kimi_emulator.script(STREAMED)
+    responses = list(llm.stream_chat(user("hi")))
+    _check_stream(responses)
+    body = kimi_emulator.chat_requests[0]
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+
+
+async def test_astream_chat_keeps_the_first_chunk_and_accumulates(llm, kimi_emulator) -> None:
+    kimi_emulator.script(STREAMED)
+    responses = [r async for r in await llm.astream_chat(user("hi"))]
+    _check_stream(responses)
+
+
+def test_complete_goes_through_chat(llm, kimi_emulator) -> None:
+    kimi_emulator.script(Reply(content="42"))
+    assert llm.complete("What is 6*7?").text == "42"
+    kimi_emulator.script(Reply(content="Hello there!", content_chunks=3))
+    chunks = list(llm.stream_complete("Say hello"))
+    assert "".join(c.delta or "" for c in chunks) == "Hello there!"
+    assert chunks[-1].text == "Hello there!"
+    for body in kimi_emulator.chat_requests:
+        assert body["messages"][0]["role"] == "user"
+        assert len(body["messages"]) == 1
+
+
+async def test_acomplete_and_astream_complete(llm, kimi_emulator) -> None:
+    kimi_emulator.script(Reply(content="42"))
+    assert (await llm.acomplete("What is 6*7?")).text == "42"
+    kimi_emulator.script(Reply(content="Hello there!", content_chunks=3))
+    chunks = [c async for c in await llm.astream_complete("Say hello")]
+    assert chunks[-1].text == "Hello there!"
+    assert [b["messages"][0]["content"] for b in kimi_emulator.chat_requests] == [
+        "What is 6*7?",
+        "Say hello",
+    ]
+
+
+class _Recorder(BaseEventHandler):
+    events: list = []
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "Recorder"
+
+    def handle(self, event, **kwargs) -> None:
+        self.events.append(event)
+
+
+def test_instrumentation_events_for_chat_and_stream(llm, kimi_emulator) -> None:
+    recorder = _Recorder(events=[])
+    dispatcher = get_dispatcher()
+    dispatcher.add_event_handler(recorder)
+    try:
+        llm.chat(user("hi"))
+        kimi_emulator.script(STREAMED)
+        streamed = list(llm.stream_chat(user("hi")))
+    finally:
+        dispatcher.event_handlers.remove(recorder)
+    kinds = [type(e) for e in recorder.events]
+    assert kinds.count(LLMChatStartEvent) == 2
+    assert kinds.count(LLMChatEndEvent) == 2
+    assert kinds.count(LLMChatInProgressEvent) == len(streamed)
+    start = next(e for e in recorder.events if isinstance(e, LLMChatStartEvent))
+    assert start.model_dict["model_name"] == "kimi-k2.6"
+
+
+def _tool_history(with_thinking: bool) -> list[ChatMessage]:
+    blocks = [ThinkingBlock(content="I need the weather.")] if with_thinking else []
+    blocks.append(
+        ToolCallBlock(tool_call_id="call_1", tool_name="get_weather", tool_kwargs={"city": "Oslo"})
+    )
+    return [
+        ChatMessage(role="user", content="Weather in Oslo?"),
+        ChatMessage(role="assistant", blocks=blocks),
+        ChatMessage(role="tool", content="12C", additional_kwargs={"tool_call_id": "call_1"}),
+    ]
+
+
+def test_thinking_block_goes_back_as_reasoning_content(llm, kimi_emulator) -> None:
+    llm.chat(_tool_history(with_thinking=True))
+    assistant, tool = kimi_emulator.chat_requests[0]["messages"][1:]
+    assert assistant == {
+        "role": "assistant",
+        "reasoning_content": "I need the weather.",
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+            }
+        ],
+    }
+    assert tool == {"role": "tool", "tool_call_id": "call_1", "content": "12C"}
+
+
+def test_missing_reasoning_gets_kimi_cores_placeholder(llm, kimi_emulator) -> None:
+    llm.chat(_tool_history(with_thinking=False))
+    assistant = kimi_emulator.chat_requests[0]["messages"][1]
+    assert assistant["reasoning_content"] == REASONING_PLACEHOLDER
+
+
+def test_no_reasoning_sent_with_thinking_off(make_llm, kimi_emulator) -> None:
+    make_llm(thinking=False).chat(_tool_history(with_thinking=True))
+    assistant = kimi_emulator.chat_requests[0]["messages"][1]
+    assert "reasoning_content" not in assistant
+
+
+def test_preserve_thinking_sends_reasoning_on_every_assistant_turn(make_llm, kimi_emulator) -> None:
+    history = [
+        ChatMessage(role="user", content="Hi"),
+        ChatMessage(
+            role="assistant", blocks=[ThinkingBlock(content="Greet back."), TextBlock(text="Hey!")]
+        ),
+        ChatMessage(role="user", content="Bye"),
+    ]
+    make_llm(preserve_thinking=True).chat(history)
+    make_llm().chat(history)
+    kept, default = kimi_emulator.chat_requests
+    assert kept["messages"][1] == {
+        "role": "assistant",
+        "content": "Hey!",
+        "reasoning_content": "Greet back.",
+    }
+    assert default["messages"][1] == {"role": "assistant", "content": "Hey!"}
+
+
+def test_chat_history_from_a_previous_answer_round_trips(llm, kimi_emulator) -> None:
+    kimi_emulator.script(Reply(content="Hey!", reasoning="Greet back."))
+    first = llm.chat(user("Hi"))
+    llm.chat([*user("Hi"), first.message, *user("Bye")], preserve_thinking=True)
+    sent = kimi_emulator.chat_requests[1]["messages"][1]
+    assert sent["reasoning_content"] == "Greet back."
+    assert sent["content"] == "Hey!"
+
+
+def test_partial_mode_and_system_roles(llm, kimi_emulator) -> None:
+    kimi_emulator.script(Reply(content=" world"))
+    llm.chat(
+        [
+            ChatMessage(role="system", content="Be brief."),
+            ChatMessage(role="developer", content="Answer in English."),
+            ChatMessage(role="user", content="Say hello world"),
+            ChatMessage(role="assistant", content="Hello", additional_kwargs={"partial": True}),
+        ]
+    )
+    messages = kimi_emulator.chat_requests[0]["messages"]
+    assert [m["role"] for m in messages] == ["system", "system", "user", "assistant"]
+    assert messages[-1] == {"role": "assistant", "content": "Hello", "partial": True}
+
+
+def test_api_errors_surface_as_typed_kimi_core_errors(llm, kimi_emulator) -> None:
+    kimi_emulator.script(Fault.quota())
+    with pytest.raises(QuotaExhaustedError):
+        llm.chat(user("hi"))
+    kimi_emulator.script(Fault.quota())
+    with pytest.raises(QuotaExhaustedError):
+        list(llm.stream_chat(user("hi")))
+
+
+def test_empty_assistant_turn_is_a_clear_error_before_sending(llm, kimi_emulator) -> None:
+    with pytest.raises(ValueError, match="assistant message is empty"):
+        llm.chat([*user("hi"), ChatMessage(role="assistant", content=""), *user("again")])
+    assert kimi_emulator.chat_requests == []

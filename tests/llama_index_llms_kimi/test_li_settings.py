@@ -1,0 +1,140 @@
+"""Knobs, credentials, metadata and secrets of ``Kimi``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kimi_core import get_profile
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
+from llama_index.llms.kimi import Kimi
+
+SECRET = "sk-this-key-must-never-leak-0123456789"
+
+
+def user(text: str) -> list[ChatMessage]:
+    return [ChatMessage(role="user", content=text)]
+
+
+def test_key_from_moonshot_api_key(kimi_emulator, monkeypatch) -> None:
+    monkeypatch.setenv("MOONSHOT_API_KEY", kimi_emulator.api_key)
+    monkeypatch.setenv("KIMI_API_KEY", "wrong-key")
+    llm = Kimi(base_url=kimi_emulator.base_url, max_retries=0)
+    # The emulator answers 401 to any other key, so this also shows MOONSHOT_API_KEY wins.
+    assert llm.chat(user("hi")).message.content
+
+
+def test_key_from_kimi_api_key_and_base_url_from_env(kimi_emulator, monkeypatch) -> None:
+    monkeypatch.setenv("KIMI_API_KEY", kimi_emulator.api_key)
+    monkeypatch.setenv("MOONSHOT_BASE_URL", kimi_emulator.base_url)
+    llm = Kimi(max_retries=0)
+    assert llm.chat(user("hi")).message.content
+    assert len(kimi_emulator.chat_requests) == 1
+
+
+def test_openai_api_key_is_never_used(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    with pytest.raises(ValueError, match=r"MOONSHOT_API_KEY.*KIMI_API_KEY"):
+        Kimi()
+
+
+def test_region_cn_selects_the_mainland_endpoint() -> None:
+    assert Kimi(api_key=SECRET, region="cn").client.base_url == "https://api.moonshot.cn/v1"
+    assert Kimi(api_key=SECRET).client.base_url == "https://api.moonshot.ai/v1"
+
+
+def test_secret_never_serialized_or_logged() -> None:
+    llm = Kimi(api_key=SECRET, default_headers={"X-Team-Token": SECRET})
+    assert SECRET not in repr(llm)
+    assert SECRET not in str(llm)
+    assert SECRET not in json.dumps(llm.to_dict(), default=str)
+    assert SECRET not in llm.to_json()
+    assert SECRET not in json.dumps(llm.to_payload(), default=str)
+    assert SECRET not in repr(llm.client)
+    assert "api_key" not in llm.to_dict()
+
+
+def test_to_payload_describes_the_model() -> None:
+    payload = Kimi(api_key=SECRET, model="kimi-k3", reasoning_effort="low").to_payload()
+    assert payload["class_name"] == "Kimi_LLM"
+    assert payload["model_name"] == "kimi-k3"
+    assert payload["reasoning_effort"] == "low"
+
+
+@pytest.mark.parametrize("model", ["kimi-k2.6", "kimi-k3", "kimi-k2.7-code", "moonshot-v1-8k"])
+def test_metadata_comes_from_the_profile(model: str) -> None:
+    profile = get_profile(model)
+    meta = Kimi(api_key=SECRET, model=model).metadata
+    assert meta.context_window == profile.context_window
+    assert meta.num_output == profile.default_max_tokens
+    assert meta.is_chat_model
+    assert meta.is_function_calling_model
+    assert meta.model_name == model
+
+
+def test_metadata_num_output_follows_max_tokens_and_unknown_models_are_safe() -> None:
+    assert Kimi(api_key=SECRET, max_tokens=2048).metadata.num_output == 2048
+    proxy = Kimi(api_key=SECRET, model="my-proxy-model").metadata
+    assert proxy.context_window == get_profile("my-proxy-model").context_window
+    assert proxy.num_output == DEFAULT_NUM_OUTPUTS
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"model": "kimi-k2.6", "temperature": 0.3}, "only accepts temperature=1"),
+        ({"model": "kimi-k2.6", "thinking": False, "temperature": 1.0}, "temperature=0.6"),
+        ({"model": "kimi-k2.6", "top_p": 0.5}, "top_p"),
+        ({"model": "kimi-k2.6", "reasoning_effort": "high"}, "does not support reasoning_effort"),
+        ({"model": "kimi-k3", "thinking": False}, "always thinks"),
+        ({"model": "kimi-k2.6", "thinking": False, "preserve_thinking": True}, "needs thinking"),
+    ],
+)
+def test_impossible_knobs_fail_at_construction(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Kimi(api_key=SECRET, **kwargs)
+
+
+def test_thinking_knobs_reach_the_wire(make_llm, kimi_emulator) -> None:
+    make_llm(thinking=False).chat(user("hi"))
+    make_llm(preserve_thinking=True, max_tokens=4000).chat(user("hi"))
+    make_llm(model="kimi-k3", reasoning_effort="low").chat(user("hi"))
+    off, keep, k3 = kimi_emulator.chat_requests
+    assert off["thinking"] == {"type": "disabled"}
+    assert keep["thinking"] == {"type": "enabled", "keep": "all"}
+    assert keep["max_completion_tokens"] == 4000
+    assert k3["reasoning_effort"] == "low"
+    assert "thinking" not in k3
+    for body in (off, keep, k3):
+        assert "temperature" not in body
+        assert "top_p" not in body
+
+
+def test_defaults_send_no_sampling_and_no_thinking_field(llm, kimi_emulator) -> None:
+    llm.chat(user("hi"))
+    body = kimi_emulator.chat_requests[0]
+    assert body == {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_extra_body_prompt_cache_key_and_per_call_overrides(make_llm, kimi_emulator) -> None:
+    llm = make_llm(prompt_cache_key="session-1", additional_kwargs={"safety_identifier": "u1"})
+    llm.chat(user("hi"), thinking=False, max_tokens=100, temperature=0.6)
+    body = kimi_emulator.chat_requests[0]
+    assert body["prompt_cache_key"] == "session-1"
+    assert body["safety_identifier"] == "u1"
+    assert body["thinking"] == {"type": "disabled"}
+    assert body["max_completion_tokens"] == 100
+    assert body["temperature"] == 0.6
+
+
+def test_per_call_override_is_validated_before_sending(llm, kimi_emulator) -> None:
+    with pytest.raises(ValueError, match="temperature"):
+        llm.chat(user("hi"), temperature=0.2)
+    assert kimi_emulator.chat_requests == []
+
+
+def test_unknown_keyword_is_an_error_not_silently_dropped(llm, kimi_emulator) -> None:
+    with pytest.raises(TypeError, match="frobnicate"):
+        llm.chat(user("hi"), frobnicate=True)
+    assert kimi_emulator.chat_requests == []
