@@ -5,6 +5,7 @@ Used by the chat request builder and by the token estimate, so both see the same
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -253,10 +254,25 @@ def _tool(
             wire["content"] = _parts_to_wire(msg.content, profile, where)
     else:
         raise TypeError(f"{where}: a tool message needs content (str or list of parts)")
+    if call.is_builtin and not _same_json(wire["content"], call.arguments):
+        raise ValueError(
+            f"{where}: the result of builtin call {call.name} ({call_id!r}) must echo the call's "
+            "arguments verbatim; drop this tool message and kimi-core inserts the echo."
+        )
     name = msg.name if msg.name is not None else (call.name if call.is_builtin else None)
     if name is not None:
         wire["name"] = _check_text(name, f"{where}.name")
     return wire
+
+
+def _same_json(content: object, arguments: str) -> bool:
+    if content == arguments:
+        return True
+    # The official example re-serialises the arguments: equal JSON counts as verbatim.
+    try:
+        return isinstance(content, str) and json.loads(content) == json.loads(arguments)
+    except ValueError:
+        return False
 
 
 def _builtin_echo(call: ToolCall) -> dict[str, Any]:
