@@ -1,9 +1,10 @@
 """Render a completion as SSE frames, fast: the constant parts of every chunk are encoded once.
 
 Order (kimi-api.md 8): role chunk, ``reasoning_content`` deltas (then an empty one, as live K3
-and k2.5 streams show), ``content`` deltas, tool-call fragments (the first with id, type and name,
-later ones only index and argument pieces), the finish chunk with ``choices[0].usage``, the
-top-level usage chunk with ``choices: []`` when ``include_usage`` is set, then ``data: [DONE]``.
+and k2.5 streams show, unless the answer was cut off while still thinking), ``content`` deltas,
+tool-call fragments (the first with id, type and name, later ones only index and argument
+pieces), the finish chunk with ``choices[0].usage``, the top-level usage chunk with
+``choices: []`` when ``include_usage`` is set, then ``data: [DONE]``.
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ def frames(completion: Completion, options: StreamOptions) -> Iterator[bytes]:
     if completion.thinking and completion.reasoning_pieces is not None:
         for piece in completion.reasoning_pieces:
             yield event(b'{"reasoning_content":' + _string(piece, cache) + b"}")
-        yield event(b'{"reasoning_content":""}')
+        cut_while_thinking = completion.finish_reason == "length" and not (
+            completion.content_pieces or completion.tool_calls
+        )
+        if not cut_while_thinking:
+            yield event(b'{"reasoning_content":""}')
     for piece in completion.content_pieces:
         extra = b""
         if completion.logprobs:
