@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kimi_core import FunctionTool, ImagePart, Message, TextPart, ToolCall, VideoPart
+from kimi_core.messages import Role
 from llama_index.core.base.llms.types import (
     AudioBlock,
     CachePoint,
@@ -42,7 +43,7 @@ __all__ = [
     "usage_kwargs",
 ]
 
-_ROLES: dict[MessageRole, str] = {
+_ROLES: dict[MessageRole, Role] = {
     MessageRole.SYSTEM: "system",
     # Kimi has no developer role; its instructions are system instructions.
     MessageRole.DEVELOPER: "system",

@@ -38,7 +38,9 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
-from llama_index.core.instrumentation import get_dispatcher
+
+# Re-exported by llama_index.core.instrumentation without __all__, hence the ignore.
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -54,10 +56,10 @@ from llama_index.llms.kimi._stream import StreamAssembler
 
 if TYPE_CHECKING:
     from kimi_core import ModelProfile
-    from llama_index.core.llms.llm import Model
     from llama_index.core.program.utils import FlexibleModel
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
+    from llama_index.core.types import Model
 
 __all__ = ["Kimi"]
 
@@ -314,10 +316,9 @@ class Kimi(FunctionCallingLLM):
 
     # -- tools ---------------------------------------------------------------------------------
 
-    def _prepare_chat_with_tools(
+    def _prepare_chat_with_tools(  # noqa: PLR0917 (FunctionCallingLLM's signature)
         self,
         tools: Sequence[BaseTool],
-        *,
         user_msg: str | ChatMessage | None = None,
         chat_history: list[ChatMessage] | None = None,
         verbose: bool = False,
@@ -419,10 +420,15 @@ class Kimi(FunctionCallingLLM):
         calling (kimi-core drops the forced ``tool_choice`` where the model rejects it).
         """
         if not self._uses_json_schema():
-            return super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            # Function calling with tool_required=True; kimi-core turns "required" into "auto"
+            # where the model rejects forced choices.
+            predicted: Model = super().structured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return predicted
         messages = self._extend_messages(prompt.format_messages(**prompt_args))
         response = self.chat(messages, **self._schema_kwargs(llm_kwargs, output_cls))
-        return output_cls.model_validate_json(response.message.content or "")
+        return _parse(output_cls, response)
 
     @dispatcher.span
     async def astructured_predict(
@@ -434,10 +440,13 @@ class Kimi(FunctionCallingLLM):
     ) -> Model:
         """Async :meth:`structured_predict`."""
         if not self._uses_json_schema():
-            return await super().astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            predicted: Model = await super().astructured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return predicted
         messages = self._extend_messages(prompt.format_messages(**prompt_args))
         response = await self.achat(messages, **self._schema_kwargs(llm_kwargs, output_cls))
-        return output_cls.model_validate_json(response.message.content or "")
+        return _parse(output_cls, response)
 
     def _structured_stream_call(
         self,
@@ -499,3 +508,8 @@ class Kimi(FunctionCallingLLM):
             "web_search": self.web_search,
             "base_url": self._client.base_url,
         }
+
+
+def _parse(output_cls: type[Model], response: ChatResponse) -> Model:
+    parsed: Model = output_cls.model_validate_json(response.message.content or "")
+    return parsed

@@ -1,0 +1,77 @@
+"""Image, video, audio and document blocks."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    ChatMessage,
+    DocumentBlock,
+    ImageBlock,
+    TextBlock,
+    VideoBlock,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32
+
+
+def _parts(kimi_emulator) -> list[dict]:
+    return kimi_emulator.chat_requests[-1]["messages"][0]["content"]
+
+
+def _ask(llm, *blocks) -> None:
+    llm.chat([ChatMessage(role="user", blocks=[TextBlock(text="Describe this."), *blocks])])
+
+
+def test_image_bytes_path_and_ms_url(llm, kimi_emulator, tmp_path) -> None:
+    path = tmp_path / "pic.png"
+    path.write_bytes(PNG)
+    uploaded = llm.client.files.upload(PNG, purpose="image", filename="pic.png")
+    _ask(llm, ImageBlock(image=PNG), ImageBlock(path=path), ImageBlock(url=f"ms://{uploaded.id}"))
+    text, from_bytes, from_path, from_file = _parts(kimi_emulator)
+    assert text == {"type": "text", "text": "Describe this."}
+    expected = f"data:image/png;base64,{base64.b64encode(PNG).decode()}"
+    assert from_bytes == {"type": "image_url", "image_url": {"url": expected}}
+    assert from_path == from_bytes
+    assert from_file == {"type": "image_url", "image_url": {"url": f"ms://{uploaded.id}"}}
+
+
+def test_image_data_url_passes_through(llm, kimi_emulator) -> None:
+    url = f"data:image/png;base64,{base64.b64encode(PNG).decode()}"
+    _ask(llm, ImageBlock(url=url))
+    assert _parts(kimi_emulator)[1]["image_url"]["url"] == url
+
+
+def test_video_bytes_unknown_type_gets_a_default_mime_and_ms_url(llm, kimi_emulator) -> None:
+    unknown = b"not a known container" * 4
+    uploaded = llm.client.files.upload(MP4, purpose="video", filename="clip.mp4")
+    _ask(
+        llm, VideoBlock(video=MP4), VideoBlock(video=unknown), VideoBlock(url=f"ms://{uploaded.id}")
+    )
+    _, mp4, fallback, ms = _parts(kimi_emulator)
+    assert mp4["video_url"]["url"].startswith("data:video/mp4;base64,")
+    assert fallback["video_url"]["url"] == (
+        f"data:video/mp4;base64,{base64.b64encode(unknown).decode()}"
+    )
+    assert ms == {"type": "video_url", "video_url": {"url": f"ms://{uploaded.id}"}}
+
+
+def test_media_on_a_text_only_model_is_a_clear_error(make_llm, kimi_emulator) -> None:
+    with pytest.raises(ValueError, match="does not accept image input"):
+        _ask(make_llm(model="kimi-k2-0905-preview"), ImageBlock(image=PNG))
+    assert kimi_emulator.chat_requests == []
+
+
+def test_audio_is_a_clear_error(llm, kimi_emulator) -> None:
+    with pytest.raises(ValueError, match="AudioBlock.*no audio input"):
+        _ask(llm, AudioBlock(audio=b"RIFF0000WAVEfmt "))
+    assert kimi_emulator.chat_requests == []
+
+
+def test_document_is_a_clear_error_by_default(llm, kimi_emulator) -> None:
+    with pytest.raises(ValueError, match="DocumentBlock"):
+        _ask(llm, DocumentBlock(data=b"%PDF-1.4 hello"))
+    assert kimi_emulator.chat_requests == []

@@ -1,0 +1,85 @@
+"""The builtin ``$web_search``: declared verbatim, resolved inside the LLM call, visible after."""
+
+from __future__ import annotations
+
+import json
+
+from kimi_emulator import Reply, ToolCall
+from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
+
+WEB_SEARCH_TOOL = {"type": "builtin_function", "function": {"name": "$web_search"}}
+
+
+def user(text: str) -> list[ChatMessage]:
+    return [ChatMessage(role="user", content=text)]
+
+
+def _search_round(tokens: int) -> Reply:
+    return Reply(
+        tool_calls=[
+            ToolCall(
+                name="$web_search",
+                type="builtin_function",
+                id="t-web_search-1",
+                arguments={
+                    "search_result": {"search_id": "s-1"},
+                    "usage": {"total_tokens": tokens},
+                },
+            )
+        ],
+        usage={"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    )
+
+
+def test_search_loop_runs_inside_chat(make_llm, kimi_emulator) -> None:
+    llm = make_llm(web_search=True, thinking=False)
+    kimi_emulator.script(_search_round(tokens=1200))
+    kimi_emulator.script(
+        Reply(
+            content="Kimi K3 was released in July 2026.",
+            usage={"prompt_tokens": 1220, "completion_tokens": 9, "total_tokens": 1229},
+        )
+    )
+    response = llm.chat(user("Search: when was Kimi K3 released?"))
+    assert response.message.content == "Kimi K3 was released in July 2026."
+    assert not [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+    first, second = kimi_emulator.chat_requests
+    assert first["tools"] == [WEB_SEARCH_TOOL]
+    assert second["tools"] == [WEB_SEARCH_TOOL]
+    echo = second["messages"][-1]
+    assert echo["role"] == "tool"
+    assert echo["name"] == "$web_search"
+    assert echo["tool_call_id"] == "t-web_search-1"
+    assert json.loads(echo["content"])["search_result"] == {"search_id": "s-1"}
+    (search,) = response.additional_kwargs["web_searches"]
+    assert search["call_id"] == "t-web_search-1"
+    assert search["search_tokens"] == 1200
+    # Usage is summed over both rounds.
+    assert response.additional_kwargs["prompt_tokens"] == 1230
+    assert response.additional_kwargs["total_tokens"] == 1244
+
+
+def test_search_loop_runs_inside_stream_chat(make_llm, kimi_emulator) -> None:
+    llm = make_llm(web_search=True, thinking=False)
+    kimi_emulator.script(_search_round(tokens=800))
+    kimi_emulator.script(Reply(content="Found it.", content_chunks=2))
+    responses = list(llm.stream_chat(user("search for the answer")))
+    events = [
+        r.additional_kwargs["web_search"] for r in responses if "web_search" in r.additional_kwargs
+    ]
+    assert [e["search_tokens"] for e in events] == [800]
+    final = responses[-1]
+    assert final.message.content == "Found it."
+    assert len(final.additional_kwargs["web_searches"]) == 1
+    assert not any(isinstance(b, ToolCallBlock) for r in responses for b in r.message.blocks)
+
+
+async def test_web_search_per_call_and_with_thinking(llm, kimi_emulator) -> None:
+    # Thinking stays on (kimi-k2.6 default): kimi-core's profile allows it (CONFLICT decided there).
+    response = await llm.achat(user("Please search the web for Kimi news"), web_search=True)
+    assert response.additional_kwargs["web_searches"]
+    first, second = kimi_emulator.chat_requests
+    assert WEB_SEARCH_TOOL in first["tools"]
+    replay_turn = second["messages"][-2]
+    assert replay_turn["tool_calls"][0]["type"] == "builtin_function"
+    assert replay_turn["reasoning_content"]
