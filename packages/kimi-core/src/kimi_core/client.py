@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -68,45 +68,66 @@ def _decode(payload: bytes) -> Any:
         ) from exc
 
 
-def _broken_stream(exc: Exception, delivered: int, request_id: str | None) -> KimiError:
-    import httpx2
+class _Round:
+    """One streamed round: parse SSE payloads, hide builtin calls, report usage once at the end."""
 
-    what = f"after {delivered} chunks" if delivered else "before any chunk"
-    cls = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
-    # Not retryable: chunks may already be in the caller's hands; a retry would duplicate them.
-    return cls(
-        f"the stream broke {what}: {type(exc).__name__}: {exc}",
-        request_id=request_id,
-        retryable=False,
-    )
+    __slots__ = ("acc", "builtin", "delivered")
 
-
-class _RoundFilter:
-    """Drops builtin tool-call fragments so callers only see client function calls."""
-
-    __slots__ = ("builtin",)
-
-    def __init__(self) -> None:
+    def __init__(self, response: httpx2.Response) -> None:
+        self.acc = StreamAccumulator(request_id=request_id_of(response.headers))
         self.builtin: set[int] = set()
+        self.delivered = 0
 
-    def keep(self, chunks: list[ToolCallChunk] | Any) -> list[ToolCallChunk]:
+    def take(self, payload: bytes) -> StreamDelta | None:
+        """What the caller sees of one payload (None: nothing; check ``acc.done`` for the end)."""
+        if payload == DONE:
+            self.acc.mark_done()
+            return None
+        if not payload:
+            return None
+        delta = self.acc.feed(_decode(payload))
+        self.delivered += 1
+        if delta is None:
+            return None
+        calls = self._client_calls(delta.tool_call_chunks) if delta.tool_call_chunks else ()
+        if delta.text is None and delta.reasoning is None and not calls:
+            return None
+        if delta.usage is None and delta.finish_reason is None and calls is delta.tool_call_chunks:
+            return delta
+        # Usage and finish_reason are reported once, summed over rounds, on the final delta.
+        return StreamDelta(delta.text, delta.reasoning, calls)
+
+    def _client_calls(self, chunks: Sequence[ToolCallChunk]) -> Sequence[ToolCallChunk]:
         kept = []
         for chunk in chunks:
             if chunk.type == "builtin_function" or (chunk.name or "").startswith("$"):
                 self.builtin.add(chunk.index)
             if chunk.index not in self.builtin:
                 kept.append(chunk)
-        return kept
+        return chunks if len(kept) == len(chunks) else kept
 
+    def broken(self, exc: Exception) -> KimiError:
+        """The typed error for a transport failure in the middle of this round."""
+        import httpx2
 
-def _visible(delta: StreamDelta, filt: _RoundFilter) -> StreamDelta | None:
-    calls = filt.keep(delta.tool_call_chunks) if delta.tool_call_chunks else ()
-    if delta.text is None and delta.reasoning is None and not calls:
-        return None
-    if delta.usage is None and delta.finish_reason is None and calls is delta.tool_call_chunks:
-        return delta
-    # Usage and finish_reason are reported once, summed over rounds, on the final delta.
-    return StreamDelta(delta.text, delta.reasoning, calls)
+        what = f"after {self.delivered} chunks" if self.delivered else "before any chunk"
+        cls = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
+        # Not retryable: chunks may already be in the caller's hands; a retry would duplicate them.
+        return cls(
+            f"the stream broke {what}: {type(exc).__name__}: {exc}",
+            request_id=self.acc.request_id,
+            retryable=False,
+        )
+
+    def end(self, loop: WebSearchLoop) -> tuple[list[StreamDelta], bool]:
+        """Deltas that close the round, and whether the ``$web_search`` loop asks again."""
+        result = self.acc.result()
+        if loop.advance(result):
+            return [StreamDelta(event=search) for search in loop.new_searches], True
+        final = loop.finish(result)
+        return [
+            StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
+        ], False
 
 
 class ChatStream(Iterator[StreamDelta]):
@@ -410,34 +431,22 @@ class KimiClient:
             response = self.request(
                 "POST", "/chat/completions", body=loop.body, stream=True, model=model
             )
-            acc = StreamAccumulator(request_id=request_id_of(response.headers))
-            filt = _RoundFilter()
-            delivered = 0
+            round_ = _Round(response)
             try:
                 for payload in iter_sse_data(response.iter_bytes()):
-                    if payload == DONE:
-                        acc.mark_done()
+                    visible = round_.take(payload)
+                    if visible is not None:
+                        yield visible
+                    elif round_.acc.done:
                         break
-                    if not payload:
-                        continue
-                    delta = acc.feed(_decode(payload))
-                    delivered += 1
-                    if delta is not None:
-                        visible = _visible(delta, filt)
-                        if visible is not None:
-                            yield visible
             except httpx2.HTTPError as exc:
-                raise _broken_stream(exc, delivered, acc.request_id) from exc
+                raise round_.broken(exc) from exc
             finally:
                 response.close()
-            result = acc.result()
-            if loop.advance(result):
-                for search in loop.new_searches:
-                    yield StreamDelta(event=search)
-                continue
-            final = loop.finish(result)
-            yield StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
-            return
+            tail, again = round_.end(loop)
+            yield from tail
+            if not again:
+                return
 
     async def _astream_gen(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
         import httpx2
@@ -452,34 +461,23 @@ class KimiClient:
             response = await self.arequest(
                 "POST", "/chat/completions", body=loop.body, stream=True, model=model
             )
-            acc = StreamAccumulator(request_id=request_id_of(response.headers))
-            filt = _RoundFilter()
-            delivered = 0
+            round_ = _Round(response)
             try:
                 async for payload in aiter_sse_data(response.aiter_bytes()):
-                    if payload == DONE:
-                        acc.mark_done()
+                    visible = round_.take(payload)
+                    if visible is not None:
+                        yield visible
+                    elif round_.acc.done:
                         break
-                    if not payload:
-                        continue
-                    delta = acc.feed(_decode(payload))
-                    delivered += 1
-                    if delta is not None:
-                        visible = _visible(delta, filt)
-                        if visible is not None:
-                            yield visible
             except httpx2.HTTPError as exc:
-                raise _broken_stream(exc, delivered, acc.request_id) from exc
+                raise round_.broken(exc) from exc
             finally:
                 await response.aclose()
-            result = acc.result()
-            if loop.advance(result):
-                for search in loop.new_searches:
-                    yield StreamDelta(event=search)
-                continue
-            final = loop.finish(result)
-            yield StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
-            return
+            tail, again = round_.end(loop)
+            for delta in tail:
+                yield delta
+            if not again:
+                return
 
     # -- utility endpoints -----------------------------------------------------------------
 

@@ -108,6 +108,17 @@ def _cache_key(client: KimiClient, content: bytes, purpose: str) -> tuple[str, s
     return (client.base_url, digest, purpose, hashlib.sha256(content).hexdigest())
 
 
+def _cached(key: tuple[str, str, str, str]) -> str | None:
+    with _cache_lock:
+        return _upload_cache.get(key)
+
+
+def _remember(key: tuple[str, str, str, str], file_id: str) -> str:
+    with _cache_lock:
+        _upload_cache[key] = file_id
+    return file_id
+
+
 def _media_part(kind: str, file_id: str) -> ImagePart | VideoPart:
     return ImagePart(file_id=file_id) if kind == "image" else VideoPart(file_id=file_id)
 
@@ -158,16 +169,13 @@ class Files:
         """Upload an image/video once (content-hash cache) and return a part referencing it."""
         content, part = _prepare(data, None, kind, mime_type)
         key = _cache_key(self._client, content, kind)
-        with _cache_lock:
-            cached = _upload_cache.get(key)
-        if cached is None:
+        file_id = _cached(key)
+        if file_id is None:
             body = self._client.request_json(
                 "POST", "/files", body={"purpose": kind}, files={"file": part}
             )
-            cached = FileObject.from_wire(body).id
-            with _cache_lock:
-                _upload_cache[key] = cached
-        return _media_part(kind, cached)
+            file_id = _remember(key, FileObject.from_wire(body).id)
+        return _media_part(kind, file_id)
 
     def get(self, file_id: str) -> FileObject:
         """``GET /v1/files/{id}``."""
@@ -219,16 +227,13 @@ class AsyncFiles:
         """Async :meth:`Files.upload_media`."""
         content, part = _prepare(data, None, kind, mime_type)
         key = _cache_key(self._client, content, kind)
-        with _cache_lock:
-            cached = _upload_cache.get(key)
-        if cached is None:
+        file_id = _cached(key)
+        if file_id is None:
             body = await self._client.arequest_json(
                 "POST", "/files", body={"purpose": kind}, files={"file": part}
             )
-            cached = FileObject.from_wire(body).id
-            with _cache_lock:
-                _upload_cache[key] = cached
-        return _media_part(kind, cached)
+            file_id = _remember(key, FileObject.from_wire(body).id)
+        return _media_part(kind, file_id)
 
     async def get(self, file_id: str) -> FileObject:
         """Async :meth:`Files.get`."""
