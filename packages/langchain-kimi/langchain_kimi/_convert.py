@@ -1,0 +1,217 @@
+"""LangChain messages and content blocks -> kimi-core's neutral messages.
+
+Only shapes are translated here. Every Kimi rule (the `reasoning_content` policy and its
+placeholder, content omission on tool-call turns, media policy, `ms://` ids) is applied later
+by kimi-core's request builder. Inputs reach this module after langchain-core normalised
+legacy (v0) data blocks to v1, so v1 blocks plus OpenAI-style `image_url` / `video_url` dicts
+are what user content holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kimi_core import ImagePart, Message, TextPart, ToolCall, VideoPart
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+
+__all__ = ["to_kimi_message", "to_kimi_messages"]
+
+Part = TextPart | ImagePart | VideoPart
+
+# Blocks an assistant turn may hold that are not sent as content: reasoning goes back as
+# `reasoning_content`, tool calls (also Anthropic-style `tool_use` copies) come from the
+# message's own `tool_calls`, and server-side searches were already answered inside the call
+# that produced them.
+_ASSISTANT_SKIPPED = frozenset(
+    {
+        "reasoning",
+        "tool_use",
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+    }
+)
+_CHAT_ROLES = {"system": "system", "developer": "system", "user": "user", "human": "user"}
+
+
+def _media_part(block: Mapping[str, Any], kind: str) -> ImagePart | VideoPart:
+    cls = ImagePart if kind == "image" else VideoPart
+    if file_id := block.get("file_id"):
+        return cls(file_id=str(file_id))
+    if data := block.get("base64"):
+        mime_type = block.get("mime_type")
+        if not mime_type:
+            raise ValueError(
+                f"A base64 {kind} block needs 'mime_type' (e.g. 'image/png' or 'video/mp4')."
+            )
+        # A data URL keeps the payload as the text it already is (no decode/re-encode).
+        return cls(url=f"data:{mime_type};base64,{data}")
+    if url := block.get("url"):
+        return cls(url=str(url))
+    raise ValueError(f"A {kind} block needs one of 'base64' (+ 'mime_type'), 'url' or 'file_id'.")
+
+
+def _openai_media_part(block: Mapping[str, Any], key: str) -> ImagePart | VideoPart:
+    cls = ImagePart if key == "image_url" else VideoPart
+    value = block.get(key)
+    url = value.get("url") if isinstance(value, Mapping) else value
+    if not isinstance(url, str) or not url:
+        raise ValueError(f"A {key!r} block needs {{'{key}': {{'url': ...}}}}.")
+    return cls(url=url)
+
+
+def _part(block: str | Mapping[str, Any], role: str) -> Part:
+    if isinstance(block, str):
+        return TextPart(block)
+    kind = block.get("type")
+    if kind == "text":
+        return TextPart(str(block.get("text", "")))
+    if kind == "text-plain" and isinstance(block.get("text"), str):
+        return TextPart(block["text"])
+    if kind in ("image", "video"):
+        return _media_part(block, kind)
+    if kind in ("image_url", "video_url"):
+        return _openai_media_part(block, kind)
+    if kind in ("file", "audio", "text-plain"):
+        raise ValueError(
+            f"Kimi does not accept {kind!r} content blocks in a {role} message. For documents, "
+            "upload them with purpose 'file-extract' (kimi_core Files API) and pass the "
+            "extracted text; images and videos use 'image' / 'video' blocks."
+        )
+    raise ValueError(
+        f"Unsupported content block type {kind!r} in a {role} message; Kimi accepts text, "
+        "image, video (standard blocks or OpenAI-style image_url / video_url)."
+    )
+
+
+def _content(content: str | list[str | dict[str, Any]], role: str) -> str | list[Part]:
+    if isinstance(content, str):
+        return content
+    parts = [_part(block, role) for block in content]
+    if all(isinstance(part, TextPart) for part in parts):
+        # Text-only lists go out as one string: every Kimi model accepts that form.
+        return "".join(part.text for part in parts if isinstance(part, TextPart))
+    return parts
+
+
+def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str | None, str | None]:
+    content = message.content
+    reasoning = message.additional_kwargs.get("reasoning_content")
+    if isinstance(content, str):
+        text = content
+        reasoning_pieces: list[str] = []
+    else:
+        texts: list[str] = []
+        reasoning_pieces = []
+        for block in content:
+            if isinstance(block, str):
+                texts.append(block)
+                continue
+            kind = block.get("type")
+            if kind == "text":
+                texts.append(str(block.get("text", "")))
+            elif kind == "reasoning":
+                reasoning_pieces.append(str(block.get("reasoning", "")))
+            elif kind not in _ASSISTANT_SKIPPED:
+                raise ValueError(
+                    f"Unsupported content block type {kind!r} in an assistant message; Kimi "
+                    "takes back text, reasoning and tool calls."
+                )
+        text = "".join(texts)
+    if not isinstance(reasoning, str) and reasoning_pieces:
+        reasoning = "".join(reasoning_pieces)
+    return text or None, reasoning if isinstance(reasoning, str) else None
+
+
+def _tool_calls(message: AIMessage) -> list[ToolCall]:
+    calls: list[ToolCall] = []
+    for call in message.tool_calls:
+        calls.append(
+            ToolCall(
+                id=_call_id(call.get("id"), call["name"]),
+                name=call["name"],
+                arguments=json.dumps(call["args"], ensure_ascii=False),
+            )
+        )
+    # The model made these too (arguments that did not parse); agents answer them with an
+    # error ToolMessage, which needs its call present in the assistant turn.
+    for bad in message.invalid_tool_calls:
+        name = bad.get("name") or ""
+        calls.append(
+            ToolCall(id=_call_id(bad.get("id"), name), name=name, arguments=bad.get("args") or "")
+        )
+    return calls
+
+
+def _call_id(call_id: str | None, name: str) -> str:
+    if not call_id:
+        raise ValueError(
+            f"Tool call {name!r} in an assistant message has no id; Kimi needs the id to pair "
+            "it with its ToolMessage. Keep the ids the model returned."
+        )
+    return call_id
+
+
+def to_kimi_message(message: BaseMessage) -> Message:
+    """Translate one LangChain message.
+
+    Args:
+        message: A system, human, AI, tool or chat message (with role system/developer/user).
+
+    Returns:
+        The neutral kimi-core message.
+
+    Raises:
+        ValueError: The message holds something Kimi cannot take (audio, PDF, an unknown
+            role or block type, a tool call without id); the message says what to do instead.
+    """
+    if isinstance(message, AIMessage):
+        text, reasoning = _assistant_text_and_reasoning(message)
+        return Message.assistant(
+            text,
+            reasoning=reasoning,
+            tool_calls=_tool_calls(message),
+            partial=bool(message.additional_kwargs.get("partial")),
+            name=message.name,
+        )
+    if isinstance(message, ToolMessage):
+        return Message.tool(
+            message.tool_call_id, _content(message.content, "tool"), name=message.name
+        )
+    if isinstance(message, HumanMessage):
+        user = Message.user(_content(message.content, "user"))
+        user.name = message.name
+        return user
+    if isinstance(message, SystemMessage):
+        return Message.system(_content(message.content, "system"))
+    if isinstance(message, ChatMessage) and message.role in _CHAT_ROLES:
+        role = _CHAT_ROLES[message.role]
+        return Message(role, _content(message.content, role), name=message.name)  # type: ignore[arg-type]
+    raise ValueError(
+        f"Cannot send a {type(message).__name__} (role {getattr(message, 'role', message.type)!r})"
+        " to Kimi; use SystemMessage, HumanMessage, AIMessage or ToolMessage."
+    )
+
+
+def to_kimi_messages(messages: Sequence[BaseMessage]) -> list[Message]:
+    """Translate a conversation, in order.
+
+    Args:
+        messages: The LangChain messages of one request.
+
+    Returns:
+        The neutral kimi-core messages.
+    """
+    return [to_kimi_message(message) for message in messages]

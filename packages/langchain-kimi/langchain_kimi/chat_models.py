@@ -1,0 +1,857 @@
+"""`ChatKimi`: Moonshot AI's Kimi models as a LangChain chat model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Literal
+
+from kimi_core import (
+    DEFAULT_TIMEOUT,
+    ChatRequest,
+    ChatSettings,
+    KimiClient,
+    StreamDelta,
+    ToolCall,
+    WebSearch,
+    build_chat_request,
+    check_sampling,
+    get_profile,
+    resolve_thinking,
+)
+from kimi_core import ChatResult as KimiResult
+from kimi_core.transport import resolve_credentials
+from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.output_parsers import (
+    JsonOutputKeyToolsParser,
+    JsonOutputParser,
+    PydanticOutputParser,
+    PydanticToolsParser,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from langchain_kimi import _translator
+from langchain_kimi._convert import to_kimi_messages
+from langchain_kimi._errors import mapped_errors
+from langchain_kimi._version import __version__
+
+if TYPE_CHECKING:
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForLLMRun,
+        CallbackManagerForLLMRun,
+    )
+    from langchain_core.language_models.chat_models import LangSmithParams
+    from langchain_core.messages import InvalidToolCall, UsageMetadata
+    from langchain_core.messages import ToolCall as LCToolCall
+    from langchain_core.output_parsers import BaseOutputParser
+    from langchain_core.tools import BaseTool
+
+__all__ = ["ChatKimi"]
+
+_translator.register()
+
+# Per-call kwargs that map onto ChatSettings fields of the same name.
+_SETTINGS = (
+    "thinking",
+    "preserve_thinking",
+    "reasoning_effort",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "prompt_cache_key",
+    "stream_usage",
+    "tool_choice_policy",
+)
+# Per-call kwargs that are arguments of build_chat_request rather than settings.
+_REQUEST_ARGS = ("tools", "tool_choice", "response_format")
+# Shorthands accepted by bind_tools for Kimi's builtin web search (LangChain's own spelling).
+_WEB_SEARCH_SHORTHANDS = ({"type": "web_search"}, {"type": "$web_search"})
+_WEB_SEARCH_WIRE = {"type": "builtin_function", "function": {"name": "$web_search"}}
+
+StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
+
+
+class ChatKimi(BaseChatModel):
+    r"""Moonshot AI's Kimi chat models (kimi-k2.6, kimi-k2.7-code, kimi-k3, ...).
+
+    Built on `langchain-core` and `kimi-core`: every Kimi rule (thinking per model, fixed
+    sampling, `reasoning_content` round trip, `$web_search` echo loop, JSON-schema dialect,
+    media policy, retries) lives in `kimi-core`; this class translates LangChain types.
+
+    Setup:
+        Install `langchain-kimi` and set the key (`MOONSHOT_API_KEY`, or `KIMI_API_KEY`;
+        `MOONSHOT_BASE_URL` / `KIMI_BASE_URL` select another endpoint):
+
+        ```bash
+        pip install -U langchain-kimi
+        export MOONSHOT_API_KEY="your-api-key"
+        ```
+
+    Key init args — completion params:
+        model:
+            Model id, default `"kimi-k2.6"`.
+        thinking:
+            `True`/`False` to switch thinking on models that can; `None` keeps the default.
+        preserve_thinking:
+            Keep earlier turns' reasoning in context (`thinking.keep = "all"`).
+        reasoning_effort:
+            `"low"`, `"high"` or `"max"` on models with effort levels (kimi-k3).
+        max_tokens:
+            Completion limit including reasoning (alias `max_completion_tokens`).
+        temperature, top_p:
+            Omitted unless set; a value the model rejects raises `ValueError` before any call.
+        stop:
+            Up to five stop sequences.
+
+    Key init args — client params:
+        api_key:
+            Defaults to `MOONSHOT_API_KEY`, then `KIMI_API_KEY`.
+        base_url:
+            Defaults to `MOONSHOT_BASE_URL`, `KIMI_BASE_URL`, then `https://api.moonshot.ai/v1`.
+        region:
+            `"cn"` for `https://api.moonshot.cn/v1` (instead of `base_url`).
+        timeout:
+            Seconds per request.
+        max_retries:
+            Retries of retryable failures (overload, rate limit, 5xx, network).
+
+    Instantiate:
+        ```python
+        from langchain_kimi import ChatKimi
+
+        model = ChatKimi(model="kimi-k2.6", max_tokens=16000)
+        ```
+
+    Invoke:
+        ```python
+        msg = model.invoke([("system", "Be brief."), ("human", "What is 17 * 19?")])
+        msg.text  # '323'
+        msg.additional_kwargs["reasoning_content"]  # the model's reasoning
+        [block["type"] for block in msg.content_blocks]  # ['reasoning', 'text']
+        ```
+
+        Per-call overrides work for every knob: `model.invoke("Hi", thinking=False)`.
+
+    Stream:
+        ```python
+        for chunk in model.stream("Tell me a joke"):
+            print(chunk.additional_kwargs.get("reasoning_content", ""), chunk.text, end="")
+        ```
+
+    Async:
+        ```python
+        await model.ainvoke("Hello")
+        async for chunk in model.astream("Hello"):
+            ...
+        await model.abatch(["Hello", "Goodbye"])
+        ```
+
+    Tool calling:
+        ```python
+        from pydantic import BaseModel, Field
+
+
+        class GetWeather(BaseModel):
+            '''Get the current weather in a given location.'''
+
+            location: str = Field(description="The city, e.g. Beijing")
+
+
+        with_tools = model.bind_tools([GetWeather, {"type": "web_search"}])
+        msg = with_tools.invoke("Weather in Beijing? Search the news too.")
+        msg.tool_calls  # [{'name': 'GetWeather', 'args': {'location': 'Beijing'}, ...}]
+        ```
+
+        `{"type": "web_search"}` (or the wire dict `{"type": "builtin_function", "function":
+        {"name": "$web_search"}}`) enables Kimi's server-side search: the echo loop runs inside
+        the call and each search appears as `server_tool_call` / `server_tool_result` blocks and
+        in `response_metadata["web_searches"]`. A forced `tool_choice` the model rejects in its
+        thinking state is sent as `"auto"` (`tool_choice_policy="error"` raises instead).
+
+    Structured output:
+        ```python
+        class Joke(BaseModel):
+            '''A joke.'''
+
+            setup: str
+            punchline: str
+
+
+        model.with_structured_output(Joke).invoke("A joke about cats")
+        # Joke(setup='...', punchline='...')
+        ```
+
+        Methods: `"json_schema"` (default where the model supports it), `"function_calling"`,
+        `"json_mode"`; `include_raw=True` returns the raw message and any parsing error too.
+
+    Token usage:
+        ```python
+        msg.usage_metadata
+        # {'input_tokens': 20, 'output_tokens': 80, 'total_tokens': 100,
+        #  'input_token_details': {'cache_read': 0},
+        #  'output_token_details': {'reasoning': 60}}
+        ```
+
+        Streams carry usage on exactly one (the last) chunk, summed over `$web_search` rounds.
+
+    Response metadata:
+        ```python
+        msg.response_metadata
+        # {'model_name': 'kimi-k2.6', 'finish_reason': 'stop', 'id': 'chatcmpl-...',
+        #  'request_id': '...', 'model_provider': 'moonshot', ...}
+        ```
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    model_name: str = Field(default="kimi-k2.6", alias="model")
+    """Model id sent on the wire."""
+    api_key: SecretStr | None = None
+    """API key; resolved by kimi-core from `MOONSHOT_API_KEY`, then `KIMI_API_KEY`."""
+    base_url: str | None = None
+    """API base URL; `None` lets kimi-core read `MOONSHOT_BASE_URL` / `KIMI_BASE_URL`."""
+    region: Literal["global", "cn"] | None = None
+    """`"cn"` selects the mainland endpoint (keys do not work across regions)."""
+    thinking: bool | None = None
+    """Switch thinking on/off; `None` keeps the model's default."""
+    preserve_thinking: bool = False
+    """Keep every earlier turn's reasoning in context (`thinking.keep = "all"`)."""
+    reasoning_effort: str | None = None
+    """`"low"`, `"high"` or `"max"` on models with effort levels (kimi-k3)."""
+    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    """Completion token limit, reasoning included."""
+    temperature: float | None = None
+    """Sampling temperature; omitted unless set (Kimi K-models fix it per thinking state)."""
+    top_p: float | None = None
+    """Nucleus sampling; omitted unless set."""
+    presence_penalty: float | None = None
+    """Omitted unless set."""
+    frequency_penalty: float | None = None
+    """Omitted unless set."""
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences (at most five, 32 bytes each)."""
+    timeout: float | None = None
+    """Seconds per request (default: kimi-core's, generous for long reasoning)."""
+    max_retries: int = 2
+    """Retries of retryable failures; a quota-exhausted 429 is never retried."""
+    streaming: bool = False
+    """Stream even for `invoke` (chunks reach callbacks; the result is aggregated linearly)."""
+    stream_usage: bool = True
+    """Report token usage on the last streamed chunk."""
+    prompt_cache_key: str | None = None
+    """Stable session or task id that improves prompt-cache hits."""
+    tool_choice_policy: Literal["downgrade", "error"] = "downgrade"
+    """When the model rejects a forced `tool_choice` in its thinking state: send `"auto"`, or
+    raise `ValueError`."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Other request body fields, sent as given (e.g. `{"safety_identifier": "..."}`)."""
+
+    _client: KimiClient | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _resolve_kimi_settings(self) -> Self:
+        """Fill the key from the environment and reject impossible knob combinations now."""
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        key, _ = resolve_credentials(key, self.base_url, self.region)
+        if self.api_key is None:
+            self.api_key = SecretStr(key)
+        # Impossible thinking/sampling combinations fail at construction, not at the first call.
+        profile = get_profile(self.model_name)
+        state = resolve_thinking(
+            profile, self.thinking, self.preserve_thinking, self.reasoning_effort
+        )
+        check_sampling(
+            profile,
+            state.enabled,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            presence_penalty=self.presence_penalty,
+            frequency_penalty=self.frequency_penalty,
+        )
+        return self
+
+    @model_validator(mode="after")
+    def _set_langchain_kimi_version(self) -> Self:
+        self._add_version("langchain-kimi", __version__)
+        return self
+
+    @property
+    def _llm_type(self) -> str:
+        return "kimi-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """Secrets are serialised as references to this environment variable."""
+        return {"api_key": "MOONSHOT_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """`ChatKimi` can be saved with `dumpd` / loaded with `load`."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """The import path used in serialised form: `langchain_kimi.chat_models`."""
+        return ["langchain_kimi", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "base_url": self.base_url,
+            "region": self.region,
+            **{name: getattr(self, name) for name in _SETTINGS},
+            "stop": self.stop,
+            "model_kwargs": self.model_kwargs,
+        }
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        profile = get_profile(self.model_name)
+        fixed = profile.fixed_sampling(thinking_on=True) or profile.fixed_sampling(False)
+        return ModelProfile(
+            max_input_tokens=profile.context_window,
+            max_output_tokens=profile.max_output_tokens,
+            text_inputs=True,
+            image_inputs=profile.image_input,
+            # http(s) URLs are downloaded and inlined by kimi-core's media policy.
+            image_url_inputs=profile.image_input,
+            video_inputs=profile.video_input,
+            pdf_inputs=False,
+            audio_inputs=False,
+            reasoning_output=profile.thinking_capable,
+            reasoning_effort_levels=list(profile.effort_levels),
+            text_outputs=True,
+            tool_calling=True,
+            tool_choice=True,
+            tool_call_streaming=True,
+            structured_output=profile.structured_output,
+            temperature=fixed is None,
+        )
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params: LangSmithParams = {
+            "ls_provider": _translator.PROVIDER,
+            "ls_model_name": kwargs.get("model", self.model_name),
+            "ls_model_type": "chat",
+        }
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", kwargs.get("max_completion_tokens", self.max_tokens))
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stop = stop or kwargs.get("stop") or self.stop
+        if stop:
+            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        return params
+
+    # -- request ------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> KimiClient:
+        """The kimi-core client (cheap: clients with equal settings share one connection pool)."""
+        if self._client is None:
+            self._client = KimiClient(
+                self.api_key.get_secret_value() if self.api_key is not None else None,
+                self.base_url,
+                region=self.region,
+                timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
+                max_retries=self.max_retries,
+            )
+        return self._client
+
+    def _settings(self, stop: list[str] | None, kwargs: Mapping[str, Any]) -> ChatSettings:
+        values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
+        values["model"] = self.model_name
+        values["stop"] = self.stop
+        extra = dict(self.model_kwargs)
+        for key, value in kwargs.items():
+            if key in _SETTINGS:
+                values[key] = value
+            elif key == "model":
+                values["model"] = value
+            elif key == "max_completion_tokens":
+                values["max_tokens"] = value
+            elif key == "stop":
+                values["stop"] = value
+            elif key == "extra_body":
+                extra.update(value or {})
+            elif key not in _REQUEST_ARGS and key not in ("stream", "ls_structured_output_format"):
+                extra[key] = value
+        if stop is not None:
+            values["stop"] = stop
+        # LangChain's standard params use [] for "no stop sequences".
+        values["stop"] = values["stop"] or None
+        values["extra_body"] = extra or None
+        return ChatSettings(**values)
+
+    def _request(
+        self,
+        messages: Sequence[BaseMessage],
+        stop: list[str] | None,
+        kwargs: Mapping[str, Any],
+        *,
+        stream: bool,
+    ) -> ChatRequest:
+        return build_chat_request(
+            to_kimi_messages(messages),
+            self._settings(stop, kwargs),
+            tools=kwargs.get("tools"),
+            tool_choice=kwargs.get("tool_choice"),
+            response_format=kwargs.get("response_format"),
+            stream=stream,
+        )
+
+    # -- results ------------------------------------------------------------------------------
+
+    def _message(self, result: KimiResult, *, usage: bool = True) -> AIMessage:
+        calls, invalid = _parse_tool_calls(result.tool_calls)
+        additional: dict[str, Any] = {}
+        if result.reasoning:
+            additional["reasoning_content"] = result.reasoning
+        if result.builtin_calls:
+            # Unanswered builtin calls made next to client calls: kimi-core echoes them when this
+            # message goes back into the history.
+            additional["builtin_tool_calls"] = [_call_to_wire(call) for call in result.builtin_calls]
+        return AIMessage(
+            content=result.text,
+            additional_kwargs=additional,
+            tool_calls=calls,
+            invalid_tool_calls=invalid,
+            usage_metadata=_usage_metadata(result) if usage else None,
+            response_metadata=_response_metadata(result, searches=True),
+            id=result.id,
+        )
+
+    def _chunk(
+        self, delta: StreamDelta, *, usage: bool, v1: _translator.BlockIndexer | None
+    ) -> ChatGenerationChunk:
+        metadata: dict[str, Any] = {"model_provider": _translator.PROVIDER}
+        additional: dict[str, Any] = {}
+        if delta.reasoning:
+            additional["reasoning_content"] = delta.reasoning
+        if delta.event is not None:
+            metadata["web_searches"] = [_search_metadata(delta.event)]
+        result = delta.result
+        usage_metadata = None
+        if result is not None:
+            # The searches already went out one chunk each (delta.event).
+            metadata.update(_response_metadata(result, searches=False))
+            if usage:
+                usage_metadata = _usage_metadata(result)
+            if result.builtin_calls:
+                additional["builtin_tool_calls"] = [_call_to_wire(c) for c in result.builtin_calls]
+        message = AIMessageChunk(
+            content=delta.text or "",
+            additional_kwargs=additional,
+            tool_call_chunks=[
+                tool_call_chunk(name=c.name, args=c.arguments, id=c.id, index=c.index)
+                for c in delta.tool_call_chunks
+            ],
+            usage_metadata=usage_metadata,
+            response_metadata=metadata,
+            chunk_position="last" if result is not None else None,
+        )
+        if v1 is not None:
+            # v1 output: content as standard blocks, numbered per stream (see BlockIndexer).
+            message.content = v1.assign(_translator.translate_content_chunk(message))  # type: ignore[assignment]
+            message.response_metadata["output_version"] = "v1"
+        return ChatGenerationChunk(message=message)
+
+    def _indexer(self) -> _translator.BlockIndexer | None:
+        return _translator.BlockIndexer() if self.output_version == "v1" else None
+
+    def _wants_usage(self, kwargs: Mapping[str, Any]) -> bool:
+        return bool(kwargs.get("stream_usage", self.stream_usage))
+
+    # -- BaseChatModel hooks ------------------------------------------------------------------
+
+    def _should_stream(
+        self,
+        *,
+        async_api: bool,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        # stream()/astream() ask with stream=True and go through _stream/_astream. An invoke that
+        # langchain-core would stream (streaming=True, a streaming callback handler) is served by
+        # _generate instead, which streams and aggregates with kimi-core's linear accumulator
+        # rather than langchain-core's pairwise chunk merging.
+        return bool(kwargs.get("stream")) and super()._should_stream(
+            async_api=async_api, run_manager=run_manager, **kwargs
+        )
+
+    def _invoke_streams(
+        self,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+        kwargs: Mapping[str, Any],
+    ) -> bool:
+        return super()._should_stream(async_api=False, run_manager=run_manager, **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        streams = self._invoke_streams(run_manager, kwargs)
+        request = self._request(messages, stop, kwargs, stream=streams)
+        with mapped_errors():
+            if not streams:
+                return _chat_result(self._message(self.client.complete(request)))
+            run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
+            usage, v1 = self._wants_usage(kwargs), self._indexer()
+            with self.client.stream(request) as stream:
+                for delta in stream:
+                    chunk = self._chunk(delta, usage=usage, v1=v1)
+                    chunk.message.id = run_id
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
+            return self._streamed_result(stream.result, run_id, kwargs)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        streams = self._invoke_streams(run_manager, kwargs)
+        request = self._request(messages, stop, kwargs, stream=streams)
+        with mapped_errors():
+            if not streams:
+                return _chat_result(self._message(await self.client.acomplete(request)))
+            run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
+            usage, v1 = self._wants_usage(kwargs), self._indexer()
+            async with self.client.astream(request) as stream:
+                async for delta in stream:
+                    chunk = self._chunk(delta, usage=usage, v1=v1)
+                    chunk.message.id = run_id
+                    if run_manager:
+                        await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
+            return self._streamed_result(stream.result, run_id, kwargs)
+
+
+    def _streamed_result(
+        self, result: KimiResult | None, run_id: str | None, kwargs: Mapping[str, Any]
+    ) -> ChatResult:
+        if result is None:  # pragma: no cover - kimi-core always ends a stream with its result
+            msg = "the stream ended without a result"
+            raise RuntimeError(msg)
+        message = self._message(result, usage=self._wants_usage(kwargs))
+        # Same id as the streamed chunks, so stream consumers (LangGraph) see one message.
+        message.id = run_id or message.id
+        return _chat_result(message)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request = self._request(messages, stop, kwargs, stream=True)
+        usage, v1 = self._wants_usage(kwargs), self._indexer()
+        with mapped_errors(), self.client.stream(request) as stream:
+            for delta in stream:
+                chunk = self._chunk(delta, usage=usage, v1=v1)
+                if run_manager:
+                    run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
+                yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request = self._request(messages, stop, kwargs, stream=True)
+        usage, v1 = self._wants_usage(kwargs), self._indexer()
+        with mapped_errors():
+            async with self.client.astream(request) as stream:
+                async for delta in stream:
+                    chunk = self._chunk(delta, usage=usage, v1=v1)
+                    if run_manager:
+                        await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
+                    yield chunk
+
+    # -- tools and structured output ----------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (and optionally a `tool_choice`) to the model.
+
+        Args:
+            tools: Pydantic models, functions, `BaseTool`s, OpenAI-style tool dicts, and Kimi's
+                builtin web search as `{"type": "web_search"}` or the wire dict
+                `{"type": "builtin_function", "function": {"name": "$web_search"}}`.
+            tool_choice: `"auto"`, `"none"`, `"any"` / `"required"` / `True`, a tool name, or
+                `{"type": "function", "function": {"name": ...}}`. Where the model rejects a
+                forced choice in its thinking state, `tool_choice_policy` decides.
+            strict: Ask the server to validate arguments against the schemas (Kimi's default).
+            parallel_tool_calls: Kimi always allows parallel calls; only `None`/`True` accepted.
+            **kwargs: Passed to `bind` (e.g. `response_format`).
+
+        Returns:
+            A runnable that calls the model with the tools.
+
+        Raises:
+            ValueError: `parallel_tool_calls=False`, which Kimi cannot honour.
+        """
+        if parallel_tool_calls is False:
+            msg = (
+                "Kimi has no switch to disable parallel tool calls; leave parallel_tool_calls "
+                "unset (the model may return several calls in one message)."
+            )
+            raise ValueError(msg)
+        formatted = [_tool_to_wire(tool, strict) for tool in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = _tool_choice(tool_choice)
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredOutputMethod | None = None,
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """A runnable that returns output shaped like `schema`.
+
+        Args:
+            schema: A pydantic class, TypedDict class, JSON schema or OpenAI function dict
+                (`json_mode` also works without one).
+            method: `"json_schema"` (`response_format` json_schema; the default where the model
+                supports it), `"function_calling"` (a tool call; the forced `tool_choice` follows
+                `tool_choice_policy` with thinking on) or `"json_mode"` (`json_object`; describe
+                the JSON in the prompt).
+            include_raw: Return `{"raw": AIMessage, "parsed": ..., "parsing_error": ...}`.
+            strict: Ask the server to enforce the schema.
+            **kwargs: Not accepted (raises).
+
+        Returns:
+            The structured-output runnable.
+
+        Raises:
+            ValueError: Unknown arguments, or a method that needs a schema got none.
+        """
+        if kwargs:
+            msg = f"Received unsupported arguments {kwargs}"
+            raise ValueError(msg)
+        if method is None:
+            method = (
+                "json_schema" if get_profile(self.model_name).structured_output else "function_calling"
+            )
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        parser: BaseOutputParser[Any]
+        if method == "json_mode":
+            llm = self.bind(response_format={"type": "json_object"}, ls_structured_output_format=ls_format)
+            parser = (
+                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+                if is_pydantic
+                else JsonOutputParser()
+            )
+        elif schema is None:
+            msg = f"with_structured_output(method={method!r}) needs a schema."
+            raise ValueError(msg)
+        elif method == "function_calling":
+            name = convert_to_openai_tool(schema)["function"]["name"]
+            llm = self.bind_tools(
+                [schema], tool_choice=name, strict=strict, ls_structured_output_format=ls_format
+            )
+            parser = (
+                PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+                if is_pydantic
+                else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+            )
+        elif method == "json_schema":
+            llm = self.bind(
+                response_format=_json_schema_format(schema, strict),
+                ls_structured_output_format=ls_format,
+            )
+            parser = (
+                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+                if is_pydantic
+                else JsonOutputParser()
+            )
+        else:
+            msg = (
+                f"Unknown method {method!r}; use 'json_schema', 'function_calling' or 'json_mode'."
+            )
+            raise ValueError(msg)
+        if not include_raw:
+            return llm | parser
+        parser_assign = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+        with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
+        return RunnableMap(raw=llm) | with_fallback
+
+    # -- token counting -----------------------------------------------------------------------
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
+    ) -> int:
+        """Count prompt tokens with Kimi's `/tokenizers/estimate-token-count` endpoint.
+
+        Args:
+            messages: The messages to count, converted exactly as for a chat request.
+            tools: Not supported: the endpoint does not count tool declarations.
+
+        Returns:
+            The server's token estimate.
+
+        Raises:
+            NotImplementedError: `tools` were given.
+        """
+        if tools:
+            msg = "Kimi's token estimate endpoint does not count tools; call it without tools."
+            raise NotImplementedError(msg)
+        request = self._request(messages, None, {}, stream=False)
+        with mapped_errors():
+            return self.client.estimate_tokens(request)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Count the tokens of `text` sent as one user message (Kimi's estimate endpoint).
+
+        Args:
+            text: The text to count.
+
+        Returns:
+            The server's token estimate.
+        """
+        return self.get_num_tokens_from_messages([HumanMessage(text)])
+
+
+def _chat_result(message: AIMessage) -> ChatResult:
+    return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _parse_tool_calls(calls: Sequence[ToolCall]) -> tuple[list[LCToolCall], list[InvalidToolCall]]:
+    valid: list[LCToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in calls:
+        try:
+            # A call without arguments may come as "" rather than "{}".
+            args = json.loads(call.arguments) if call.arguments.strip() else {}
+        except ValueError as exc:
+            invalid.append(
+                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc))
+            )
+            continue
+        if isinstance(args, dict):
+            valid.append(tool_call(name=call.name, args=args, id=call.id))
+        else:
+            error = f"arguments are a JSON {type(args).__name__}, not an object"
+            invalid.append(
+                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=error)
+            )
+    return valid, invalid
+
+
+def _call_to_wire(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": call.type,
+        "function": {"name": call.name, "arguments": call.arguments},
+    }
+
+
+def _usage_metadata(result: KimiResult) -> UsageMetadata | None:
+    usage = result.usage
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "input_token_details": {"cache_read": usage.cached_tokens},
+        "output_token_details": {"reasoning": usage.reasoning_tokens},
+    }
+
+
+def _search_metadata(search: WebSearch) -> dict[str, Any]:
+    try:
+        arguments = json.loads(search.arguments)
+    except ValueError:
+        arguments = {"raw": search.arguments}
+    return {
+        "id": search.call_id,
+        "name": "$web_search",
+        "arguments": arguments if isinstance(arguments, dict) else {"raw": arguments},
+        "search_tokens": search.search_tokens,
+        "round": search.round,
+    }
+
+
+def _response_metadata(result: KimiResult, *, searches: bool) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "model_provider": _translator.PROVIDER,
+        "model_name": result.model,
+        "finish_reason": result.finish_reason,
+        "id": result.id,
+        "request_id": result.request_id,
+        "system_fingerprint": result.system_fingerprint,
+    }
+    if searches and result.web_searches:
+        metadata["web_searches"] = [_search_metadata(search) for search in result.web_searches]
+    return {key: value for key, value in metadata.items() if value is not None}
+
+
+def _tool_to_wire(
+    tool: dict[str, Any] | type | Callable[..., Any] | BaseTool, strict: bool | None
+) -> dict[str, Any]:
+    if isinstance(tool, Mapping):
+        if dict(tool) in _WEB_SEARCH_SHORTHANDS:
+            return dict(_WEB_SEARCH_WIRE)
+        if tool.get("type") == "builtin_function":
+            return dict(tool)
+    formatted = convert_to_openai_tool(tool, strict=strict)
+    return dict(formatted)
+
+
+def _tool_choice(choice: str | bool | dict[str, Any]) -> str | dict[str, Any]:
+    if choice is True or choice == "any":
+        return "required"
+    if choice is False:
+        return "none"
+    return choice
+
+
+def _json_schema_format(schema: dict[str, Any] | type, strict: bool | None) -> dict[str, Any]:
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        # pydantic v2 keeps $defs; kimi-core's MFJS normalisation handles them.
+        name, json_schema = schema.__name__, schema.model_json_schema()
+    else:
+        # pydantic v1 models, TypedDicts, JSON schemas, OpenAI function dicts.
+        function = convert_to_openai_tool(schema)["function"]
+        name, json_schema = function["name"], convert_to_json_schema(schema)
+    spec: dict[str, Any] = {"name": name, "schema": json_schema}
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}
