@@ -298,3 +298,22 @@ def test_retry_policy_backoff_and_retry_after():
     assert policy.should_retry(overloaded, 2)
     assert not policy.should_retry(overloaded, 3)
     assert not policy.should_retry(kimi_core.QuotaExhaustedError("no money", status=429), 0)
+
+
+def test_plain_http_to_a_remote_host_warns():
+    with pytest.warns(UserWarning, match="travel unencrypted"):
+        KimiClient(api_key="sk-x", base_url="http://kimi.example.com/v1")
+    KimiClient(api_key="sk-x", base_url="http://127.0.0.1:9/v1")  # loopback: no warning
+    KimiClient(api_key="sk-x", base_url="https://kimi.example.com/v1")
+
+
+def test_redirect_to_another_host_drops_the_key(kimi_emulator, replay_server):
+    from core_helpers import Canned
+
+    target = kimi_emulator.base_url.replace("127.0.0.1", "localhost") + "/chat/completions"
+    replay_server.serve(Canned(status=307, headers={"location": target}))
+    client = KimiClient(api_key=kimi_emulator.api_key, base_url=replay_server.base_url)
+    # The emulator's own key was valid: a 401 after the cross-host redirect means it was dropped.
+    with pytest.raises(kimi_core.AuthenticationError):
+        client.complete(_request())
+    assert "authorization" not in {k.lower() for k in kimi_emulator.requests[-1].headers}

@@ -447,3 +447,13 @@ def test_extra_body_and_cache_key_pass_through(client, kimi_emulator):
     body = _send(client, kimi_emulator, [Message.user("x")], settings)
     assert body["prompt_cache_key"] == "session-1"
     assert body["safety_identifier"] == "u1"
+
+
+def test_inline_media_over_the_request_limit_is_refused(monkeypatch):
+    import kimi_core.media
+
+    monkeypatch.setattr(kimi_core.media, "MAX_INLINE_BYTES", 10)
+    with pytest.raises(ValueError, match="Files API"):
+        build_chat_request(
+            [Message.user([ImagePart(data=PNG, mime_type="image/png")])], ChatSettings()
+        )

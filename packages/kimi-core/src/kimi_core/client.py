@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
     KimiError,
     MalformedResponseError,
+    request_id_of,
 )
 from kimi_core.media import ainline_remote_media, inline_remote_media
 from kimi_core.request import ChatRequest
@@ -22,7 +25,6 @@ from kimi_core.retry import RetryPolicy
 from kimi_core.sse import DONE, aiter_sse_data, iter_sse_data
 from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk
 from kimi_core.transport import (
-    request_id_of,
     resolve_credentials,
     shared_async_sdk,
     shared_sync_sdk,
@@ -233,6 +235,7 @@ class KimiClient:
             raise ValueError("max_retries must be >= 0")
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.default_headers = dict(default_headers or {})
+        _warn_if_plain_http(self.base_url)
 
     def __repr__(self) -> str:
         return f"KimiClient(base_url={self.base_url!r}, api_key='**********')"
@@ -539,6 +542,21 @@ class KimiClient:
         from kimi_core.formulas import AsyncFormulas
 
         return AsyncFormulas(self)
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _warn_if_plain_http(base_url: str) -> None:
+    parsed = urlsplit(base_url)
+    host = parsed.hostname or ""
+    if parsed.scheme == "http" and not (host in _LOOPBACK or host.startswith("127.")):
+        warnings.warn(
+            f"base_url {base_url} uses plain http to a non-loopback host: the API key would "
+            "travel unencrypted. Use https.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _json_body(response: httpx2.Response) -> Any:

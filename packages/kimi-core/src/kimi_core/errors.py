@@ -31,6 +31,7 @@ __all__ = [
     "WebSearchLoopError",
     "error_from_body",
     "parse_retry_after",
+    "request_id_of",
 ]
 
 # Moonshot sends balance exhaustion as a 429 too; kimi-code recognises it by type or by wording.
@@ -163,6 +164,16 @@ class WebSearchLoopError(KimiError):
     """The ``$web_search`` loop hit its round limit before the model produced an answer."""
 
 
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The request id Moonshot (``Msh-Request-Id``) or a proxy (trace ids) put in the headers."""
+    return (
+        headers.get("msh-request-id")
+        or headers.get("x-msh-trace-id")
+        or headers.get("x-trace-id")
+        or headers.get("x-request-id")
+    )
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Read a ``Retry-After`` header: delta-seconds or an HTTP date. None when absent or invalid."""
     if not value:
@@ -254,12 +265,7 @@ def error_from_body(
     etype = error.get("type") if isinstance(error.get("type"), str) else None
     request_id = retry_after = None
     if headers is not None:
-        request_id = (
-            headers.get("msh-request-id")
-            or headers.get("x-msh-trace-id")
-            or headers.get("x-trace-id")
-            or headers.get("x-request-id")
-        )
+        request_id = request_id_of(headers)
         retry_after = parse_retry_after(headers.get("retry-after"))
     cls = _class_for(status, etype, message)
     if status is None and cls is KimiError:

@@ -15,6 +15,7 @@ from kimi_core.messages import ImagePart, VideoPart
 
 __all__ = [
     "IMAGE_MIME_TYPES",
+    "MAX_INLINE_BYTES",
     "VIDEO_MIME_TYPES",
     "MediaPolicy",
     "adownload_media",
@@ -47,6 +48,8 @@ VIDEO_MIME_TYPES = frozenset(
     }
 )
 _MIME_ALIASES = {"image/jpg": "image/jpeg"}
+MAX_INLINE_BYTES = 100 * 1024 * 1024
+"""The API's cap on a whole request body; one inlined part above it can never be sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,14 @@ def _check_mime(kind: MediaKind, mime: str) -> str:
             f"unsupported {kind} type {mime!r}; the Kimi API accepts {', '.join(sorted(allowed))}."
         )
     return mime
+
+
+def _check_inline_size(size: int, where: str) -> None:
+    if size > MAX_INLINE_BYTES:
+        raise ValueError(
+            f"{where}: {size} bytes of inline media exceed the API's {MAX_INLINE_BYTES}-byte request "
+            "limit; upload it with the Files API (files.upload_media) and pass the file_id."
+        )
 
 
 def _data_url_mime(url: str) -> str:
@@ -113,11 +124,13 @@ def media_part_to_wire(part: ImagePart | VideoPart, *, where: str) -> dict[str, 
         if not part.mime_type:
             raise ValueError(f"{where}: {kind} data needs a mime_type (e.g. 'image/png').")
         mime = _check_mime(kind, part.mime_type)
+        _check_inline_size(len(part.data), where)
         url = f"data:{mime};base64,{base64.b64encode(part.data).decode('ascii')}"
     else:
         url = str(part.url)
         if url.startswith("data:"):
             _check_mime(kind, _data_url_mime(url))
+            _check_inline_size(len(url) * 3 // 4, where)
         elif not url.startswith(("ms://", "http://", "https://")):
             raise ValueError(
                 f"{where}: unsupported {kind} URL scheme in {url[:40]!r}; use a data: URL, "

@@ -14,7 +14,12 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kimi_core.errors import APIConnectionError, APITimeoutError, KimiError, error_from_body
+from kimi_core.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    KimiError,
+    error_from_body,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -151,16 +156,6 @@ def shared_async_sdk(
             _forget_openai_environment(client, headers)
             pools[key] = client
         return client
-
-
-def request_id_of(headers: Mapping[str, str]) -> str | None:
-    """The request id Moonshot (or a proxy) put in the response headers."""
-    return (
-        headers.get("msh-request-id")
-        or headers.get("x-msh-trace-id")
-        or headers.get("x-trace-id")
-        or headers.get("x-request-id")
-    )
 
 
 def translate_error(exc: Exception, *, model: str | None = None) -> KimiError:
