@@ -242,18 +242,18 @@ def test_credentials_from_environment(monkeypatch):
     for var in ("MOONSHOT_API_KEY", "KIMI_API_KEY", "MOONSHOT_BASE_URL", "KIMI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://openai.invalid/v1")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://openai.invalid/v1")
     with pytest.raises(ValueError, match=r"MOONSHOT_API_KEY.*KIMI_API_KEY"):
         KimiClient()
     monkeypatch.setenv("KIMI_API_KEY", "sk-kimi")
-    monkeypatch.setenv("KIMI_BASE_URL", "http://kimi.invalid/v1")
+    monkeypatch.setenv("KIMI_BASE_URL", "https://kimi.invalid/v1")
     client = KimiClient()
-    assert client.base_url == "http://kimi.invalid/v1"
+    assert client.base_url == "https://kimi.invalid/v1"
     assert client._api_key == "sk-kimi"
     monkeypatch.setenv("MOONSHOT_API_KEY", "sk-moonshot")
-    monkeypatch.setenv("MOONSHOT_BASE_URL", "http://moonshot.invalid/v1/")
+    monkeypatch.setenv("MOONSHOT_BASE_URL", "https://moonshot.invalid/v1/")
     client = KimiClient()
-    assert (client._api_key, client.base_url) == ("sk-moonshot", "http://moonshot.invalid/v1")
+    assert (client._api_key, client.base_url) == ("sk-moonshot", "https://moonshot.invalid/v1")
     assert KimiClient(region="cn").base_url == "https://api.moonshot.cn/v1"
     monkeypatch.delenv("MOONSHOT_BASE_URL")
     monkeypatch.delenv("KIMI_BASE_URL")

@@ -84,8 +84,8 @@ def _check_mime(kind: MediaKind, mime: str) -> str:
 def _check_inline_size(size: int, where: str) -> None:
     if size > MAX_INLINE_BYTES:
         raise ValueError(
-            f"{where}: {size} bytes of inline media exceed the API's {MAX_INLINE_BYTES}-byte request "
-            "limit; upload it with the Files API (files.upload_media) and pass the file_id."
+            f"{where}: {size} bytes of inline media exceed the API's {MAX_INLINE_BYTES}-byte "
+            "request limit; upload it with the Files API (files.upload_media), pass the file_id."
         )
 
 
