@@ -80,6 +80,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Issue 6 benchmarks against the emulator in its own process (``-- --quick`` to iterate)."""
+    _sync(session, "--all-packages", "--group", "bench")
+    session.run("python", "tests/bench/bench.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def main(session: nox.Session) -> None:
     """The README's main job: the real API with MOONSHOT_API_KEY, otherwise the embedded emulator."""
     _sync(session, "--all-packages")

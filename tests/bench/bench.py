@@ -1,0 +1,283 @@
+"""Issue 6 benchmark suite: ``nox -s bench`` (``-- --quick`` while developing).
+
+Runs the raw openai SDK, a plain httpx + ``json.loads`` floor, ChatKimi, Kimi (LlamaIndex), the
+peers ChatOpenAI(base_url=...) and llama-index OpenAILike, and minimal-adapter floors of both
+frameworks against the kimi-emulator in a separate process. Prints the table and the targets and
+writes everything to ``bench-results/`` (JSON, Markdown). See ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench_answer import Expected
+from bench_clients import CLIENTS, Client, available_clients
+from bench_floors import FLOORS
+from bench_report import (
+    details_table,
+    evaluate,
+    exponents,
+    markdown_table,
+    summarize_series,
+    summarize_values,
+    targets_table,
+)
+from bench_scenarios import (
+    FULL,
+    QUICK,
+    Config,
+    run_cold_imports,
+    run_concurrent,
+    run_in_process,
+    run_peak_rss,
+)
+from bench_server import EmulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6")
+DISTRIBUTIONS = (
+    "openai",
+    "httpx2",
+    "pydantic",
+    "langchain-core",
+    "langchain-openai",
+    "llama-index-core",
+    "llama-index-llms-openai-like",
+    "kimi-core",
+    "langchain-kimi",
+    "llama-index-llms-kimi",
+    "kimi-emulator",
+)
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in DISTRIBUTIONS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _events(size: Expected) -> int:
+    return size.reasoning + size.content
+
+
+def _in_process(
+    results: dict[str, Any],
+    name: str,
+    title: str,
+    call: str,
+    classes: list[type[Client]],
+    server: EmulatorProcess,
+    size: Expected,
+    calls: int,
+    per: int,
+    samples: int,
+) -> None:
+    _log(f"{title}")
+    series = run_in_process(call, classes, server, size, calls=calls, samples=samples, log=_log)
+    results[name] = {"title": title, "metric": "cpu", "clients": summarize_series(series, "cpu", per)}
+
+
+def run(config: Config, only: set[str], classes: list[type[Client]], out_dir: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with EmulatorProcess() as server:
+        _log(f"emulator (pid {server.pid}) at {server.base_url}")
+        if "S1" in only:
+            _in_process(
+                results,
+                "S1",
+                f"S1 {config.s1_calls} sequential short invokes (CPU)",
+                "invoke",
+                classes,
+                server,
+                config.s1_size,
+                config.s1_calls,
+                config.s1_calls,
+                config.samples,
+            )
+        if "S2" in only:
+            size = config.s2_size
+            _in_process(
+                results,
+                "S2",
+                f"S2 stream {size.reasoning:,} reasoning + {size.content:,} content events (CPU)",
+                "stream",
+                classes,
+                server,
+                size,
+                1,
+                _events(size),
+                config.samples,
+            )
+        if "S3" in only:
+            for label, size in zip(("S3 small", "S3 large"), config.s3_sizes, strict=True):
+                _in_process(
+                    results,
+                    label,
+                    f"S3 {size.reasoning:,} + {size.content:,} events as one message (CPU)",
+                    "invoke_streaming",
+                    classes,
+                    server,
+                    size,
+                    1,
+                    _events(size),
+                    config.samples,
+                )
+            small, large = config.s3_sizes
+            results["S3 exponent"] = exponents(
+                results["S3 small"]["clients"],
+                results["S3 large"]["clients"],
+                _events(small),
+                _events(large),
+            )
+        if "S4" in only:
+            title = f"S4 {config.s4_calls} concurrent async calls (wall)"
+            _log(title)
+            series = run_concurrent(
+                classes,
+                server,
+                config.s1_size,
+                calls=config.s4_calls,
+                samples=config.samples,
+                log=_log,
+            )
+            results["S4"] = {
+                "title": title,
+                "metric": "wall",
+                "clients": summarize_series(series, "wall", config.s4_calls),
+            }
+        if "S5" in only:
+            title = "S5 cold import (wall, fresh interpreter)"
+            _log(title)
+            modules = {cls.key: cls.module for cls in classes}
+            values = run_cold_imports(modules, config.s5_samples, log=_log)
+            results["S5"] = {
+                "title": title,
+                "metric": "wall",
+                "modules": modules,
+                "clients": summarize_values(values, "wall", "sdk"),
+            }
+        if "S6" in only:
+            size = config.s6_size
+            title = f"S6 peak RSS growth, {size.reasoning:,} reasoning events as one message"
+            _log(title)
+            values = run_peak_rss(classes, server, size, config.s6_samples, log=_log)
+            results["S6"] = {
+                "title": title,
+                "metric": "rss",
+                "clients": summarize_values(values, "growth", "sdk"),
+            }
+    return results
+
+
+def _profile(config: Config, classes: list[type[Client]], out_dir: Path) -> None:
+    from bench_profile import profile_clients
+
+    scenarios = {
+        "S1": ("invoke", config.s1_size, max(config.s1_calls // 5, 20)),
+        "S2": ("stream", config.s2_size, 1),
+        "S3": ("invoke_streaming", config.s3_sizes[-1], 1),
+    }
+    with EmulatorProcess() as server:
+        profile_clients(classes, server, scenarios, out_dir / "profiles", log=_log)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, set):
+        return sorted(value)
+    return str(value)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, 3 samples")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="e.g. S1,S3")
+    parser.add_argument("--clients", default="", help="client keys, e.g. sdk,chatkimi")
+    parser.add_argument("--samples", type=int, default=0, help="override the repetitions")
+    parser.add_argument("--profile", action="store_true", help="pyinstrument profiles only")
+    parser.add_argument("--out", default=str(ROOT / "bench-results"), help="output folder")
+    args = parser.parse_args(argv)
+
+    # Tracing would add its own per-call cost to the framework clients.
+    for var in ("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING"):
+        os.environ.pop(var, None)
+    config = QUICK if args.quick else FULL
+    if args.samples:
+        config = replace(config, samples=args.samples, s5_samples=args.samples)
+    wanted = [c for c in [*CLIENTS, *FLOORS] if not args.clients or c.key in args.clients.split(",")]
+    if not any(c.key == "sdk" for c in wanted):
+        wanted.insert(0, CLIENTS[0])  # every ratio is to the raw SDK
+    classes, skipped = available_clients(wanted)
+    for key, why in skipped.items():
+        _log(f"client {key} left out: {why}")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.profile:
+        _profile(config, classes, out_dir)
+        return 0
+
+    only = {s.strip().upper() for s in args.only.split(",")}
+    started = time.time()
+    results = run(config, only, classes, out_dir)
+    verdicts = evaluate(results)
+    table = markdown_table(results)
+    report = "\n\n".join(
+        [
+            "## Ratios to the raw openai SDK (medians; lower is better)",
+            table,
+            "## Targets",
+            targets_table(verdicts),
+            "## Details",
+            details_table(results),
+        ]
+    )
+    print("\n" + report, flush=True)
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "quick": args.quick,
+        "config": {k: str(v) for k, v in vars(config).items()},
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "versions": _versions(),
+        "skipped_clients": skipped,
+    }
+    payload = _clean({"meta": meta, "results": results, "targets": verdicts})
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(started))
+    for name in (f"bench-{stamp}.json", "latest.json"):
+        (out_dir / name).write_text(json.dumps(payload, indent=1, default=_json_default))
+    (out_dir / "latest.md").write_text(report + "\n")
+    _log(f"\nwrote {out_dir / 'latest.json'} and {out_dir / 'latest.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

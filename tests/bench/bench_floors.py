@@ -1,0 +1,272 @@
+"""Framework floors: the cheapest adapters LangChain and LlamaIndex allow.
+
+Each floor is a minimal, complete chat model for its framework whose transport and parsing are the
+plain httpx + ``json.loads`` floor: no validation, no retries, no Kimi rules. Whatever a floor
+costs above the httpx floor is the framework's own machinery (run managers, callbacks,
+instrumentation events, per-chunk message objects and their merging), which no integration can
+avoid while honouring the framework's contract. One framework chunk per SSE event, like the peers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator, Sequence
+from functools import cache
+from typing import Any
+
+from bench_answer import Expected
+from bench_clients import (
+    MAX_TOKENS,
+    MODEL,
+    HttpxFloor,
+    LangChainClient,
+    LlamaIndexClient,
+    sse_events,
+)
+
+__all__ = ["FLOORS", "LangChainFloor", "LlamaIndexFloor"]
+
+
+def _usage_fields(usage: dict[str, Any] | None) -> dict[str, int]:
+    if not usage:
+        return {}
+    return {
+        "prompt_tokens": usage["prompt_tokens"],
+        "completion_tokens": usage["completion_tokens"],
+        "total_tokens": usage["total_tokens"],
+    }
+
+
+@cache
+def _langchain_model_class() -> type:
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk
+    from langchain_core.messages.ai import UsageMetadata
+    from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+    def lc_usage(usage: dict[str, Any] | None) -> UsageMetadata | None:
+        if not usage:
+            return None
+        return UsageMetadata(
+            input_tokens=usage["prompt_tokens"],
+            output_tokens=usage["completion_tokens"],
+            total_tokens=usage["total_tokens"],
+        )
+
+    class FloorChatModel(BaseChatModel):
+        """httpx + json.loads behind LangChain's BaseChatModel, nothing else."""
+
+        floor: Any
+        streaming: bool = False
+
+        @property
+        def _llm_type(self) -> str:
+            return "bench-floor"
+
+        def _generate(self, messages: Any, stop: Any = None, **kwargs: Any) -> ChatResult:
+            data = json.loads(self.floor.http.post(
+                "/chat/completions", content=json.dumps(self.floor.body).encode()
+            ).content)
+            message = data["choices"][0]["message"]
+            reasoning = message.get("reasoning_content")
+            ai = AIMessage(
+                content=message.get("content") or "",
+                additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+                usage_metadata=lc_usage(data.get("usage")),
+            )
+            return ChatResult(generations=[ChatGeneration(message=ai)])
+
+        async def _agenerate(self, messages: Any, stop: Any = None, **kwargs: Any) -> ChatResult:
+            response = await self.floor.async_http.post(
+                "/chat/completions", content=json.dumps(self.floor.body).encode()
+            )
+            data = json.loads(response.content)
+            message = data["choices"][0]["message"]
+            reasoning = message.get("reasoning_content")
+            ai = AIMessage(
+                content=message.get("content") or "",
+                additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+                usage_metadata=lc_usage(data.get("usage")),
+            )
+            return ChatResult(generations=[ChatGeneration(message=ai)])
+
+        def _stream(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+        ) -> Iterator[ChatGenerationChunk]:
+            body = {**self.floor.body, "stream": True, "stream_options": {"include_usage": True}}
+            with self.floor.http.stream(
+                "POST", "/chat/completions", content=json.dumps(body).encode()
+            ) as response:
+                for event in sse_events(response.iter_bytes()):
+                    choices = event.get("choices")
+                    delta = (choices[0].get("delta") or {}) if choices else {}
+                    reasoning = delta.get("reasoning_content")
+                    yield ChatGenerationChunk(
+                        message=AIMessageChunk(
+                            content=delta.get("content") or "",
+                            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+                            usage_metadata=lc_usage(event.get("usage")),
+                        )
+                    )
+
+    return FloorChatModel
+
+
+class LangChainFloor(LangChainClient):
+    key = "lc-floor"
+    label = "LangChain floor (minimal adapter)"
+    role = "framework floor"
+    module = "langchain_core.language_models"
+
+    def __init__(self, base_url: str, api_key: str, expected: Expected) -> None:
+        self.floor = HttpxFloor(base_url, api_key, expected)
+        super().__init__(base_url, api_key, expected)
+
+    def make(self, *, streaming: bool) -> Any:
+        kwargs = {"streaming": True} if streaming else {}
+        return _langchain_model_class()(floor=self.floor, **kwargs)
+
+    async def ainvoke(self) -> Any:
+        if not hasattr(self.floor, "async_http"):
+            import httpx2
+
+            self.floor.async_http = httpx2.AsyncClient(
+                base_url=self.base_url, headers=self.floor._all_headers(), timeout=600
+            )
+        return await super().ainvoke()
+
+
+@cache
+def _llama_index_llm_class() -> type:
+    from llama_index.core.base.llms.types import (
+        ChatMessage,
+        ChatResponse,
+        ChatResponseAsyncGen,
+        ChatResponseGen,
+        CompletionResponse,
+        LLMMetadata,
+        TextBlock,
+        ThinkingBlock,
+    )
+    from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+    from llama_index.core.llms.llm import LLM
+
+    def message_of(text: str, reasoning: str | None) -> ChatMessage:
+        blocks: list[Any] = [ThinkingBlock(content=reasoning)] if reasoning else []
+        blocks.append(TextBlock(text=text))
+        return ChatMessage(role="assistant", blocks=blocks)
+
+    class FloorLLM(LLM):
+        """httpx + json.loads behind LlamaIndex's LLM, nothing else."""
+
+        floor: Any
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "bench_floor"
+
+        @property
+        def metadata(self) -> LLMMetadata:
+            return LLMMetadata(context_window=262_144, num_output=MAX_TOKENS, model_name=MODEL)
+
+        def _response(self, data: dict[str, Any]) -> ChatResponse:
+            message = data["choices"][0]["message"]
+            return ChatResponse(
+                message=message_of(message.get("content") or "", message.get("reasoning_content")),
+                raw=data,
+                additional_kwargs=_usage_fields(data.get("usage")),
+            )
+
+        @llm_chat_callback()
+        def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+            response = self.floor.http.post(
+                "/chat/completions", content=json.dumps(self.floor.body).encode()
+            )
+            return self._response(json.loads(response.content))
+
+        @llm_chat_callback()
+        async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+            response = await self.floor.async_http.post(
+                "/chat/completions", content=json.dumps(self.floor.body).encode()
+            )
+            return self._response(json.loads(response.content))
+
+        @llm_chat_callback()
+        def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+            body = {**self.floor.body, "stream": True, "stream_options": {"include_usage": True}}
+            http = self.floor.http
+
+            def gen() -> ChatResponseGen:
+                # The contract: every response holds the whole message so far. Pieces are kept
+                # in lists and joined per response only when asked, via the message blocks.
+                text: list[str] = []
+                reasoning: list[str] = []
+                with http.stream(
+                    "POST", "/chat/completions", content=json.dumps(body).encode()
+                ) as response:
+                    for event in sse_events(response.iter_bytes()):
+                        choices = event.get("choices")
+                        delta = (choices[0].get("delta") or {}) if choices else {}
+                        piece = delta.get("content") or ""
+                        thought = delta.get("reasoning_content") or ""
+                        if piece:
+                            text.append(piece)
+                        if thought:
+                            reasoning.append(thought)
+                        extra = _usage_fields(event.get("usage"))
+                        if thought:
+                            extra["thinking_delta"] = thought  # type: ignore[assignment]
+                        yield ChatResponse(
+                            message=message_of("".join(text), "".join(reasoning) or None),
+                            delta=piece,
+                            additional_kwargs=extra,
+                        )
+
+            return gen()
+
+        async def astream_chat(self, messages: Any, **kwargs: Any) -> ChatResponseAsyncGen:
+            raise NotImplementedError
+
+        @llm_completion_callback()
+        def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+        @llm_completion_callback()
+        def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+        async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+        async def astream_complete(
+            self, prompt: str, formatted: bool = False, **kwargs: Any
+        ) -> AsyncIterator[CompletionResponse]:
+            raise NotImplementedError
+
+    return FloorLLM
+
+
+class LlamaIndexFloor(LlamaIndexClient):
+    key = "li-floor"
+    label = "LlamaIndex floor (minimal adapter)"
+    role = "framework floor"
+    module = "llama_index.core.llms"
+
+    def __init__(self, base_url: str, api_key: str, expected: Expected) -> None:
+        self.floor = HttpxFloor(base_url, api_key, expected)
+        super().__init__(base_url, api_key, expected)
+
+    def make(self) -> Any:
+        return _llama_index_llm_class()(floor=self.floor)
+
+    async def ainvoke(self) -> Any:
+        if not hasattr(self.floor, "async_http"):
+            import httpx2
+
+            self.floor.async_http = httpx2.AsyncClient(
+                base_url=self.base_url, headers=self.floor._all_headers(), timeout=600
+            )
+        return await super().ainvoke()
+
+
+FLOORS: list[type[Any]] = [LangChainFloor, LlamaIndexFloor]

@@ -1,0 +1,248 @@
+"""Summaries, the issue-6 targets, and the table (terminal and Markdown)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from bench_measure import Series, growth_exponent
+
+__all__ = ["TARGETS", "Target", "evaluate", "markdown_table", "summarize_series"]
+
+COLUMNS = ["sdk", "httpx", "chatopenai", "chatkimi", "lc-floor", "openailike", "kimi", "li-floor"]
+HEADERS = {
+    "sdk": "raw openai SDK",
+    "httpx": "httpx + json.loads",
+    "chatopenai": "ChatOpenAI + base_url",
+    "chatkimi": "ChatKimi",
+    "lc-floor": "LangChain floor",
+    "openailike": "llama-index OpenAILike",
+    "kimi": "Kimi (LlamaIndex)",
+    "li-floor": "LlamaIndex floor",
+}
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def summarize_series(series: dict[str, Series], metric: str, per: int) -> dict[str, Any]:
+    """Medians and ratios to the raw SDK for one in-process scenario.
+
+    Args:
+        series: Samples per client.
+        metric: ``cpu`` or ``wall``: what the ratio compares.
+        per: Calls or events per sample, for the per-unit figure.
+    """
+    base = series["sdk"].median(metric) if "sdk" in series else math.nan
+    out: dict[str, Any] = {}
+    for key, s in series.items():
+        value = s.median(metric)
+        out[key] = {
+            "cpu": s.median("cpu"),
+            "wall": s.median("wall"),
+            "gc": s.median("gc"),
+            "value": value,
+            "per_unit": value / per if per else math.nan,
+            "ratio": value / base if base and not math.isnan(base) else math.nan,
+            "missing": sorted(s.missing),
+            "error": s.error,
+            "samples": [[x.cpu, x.wall, x.gc, x.collections] for x in s.samples],
+        }
+    return out
+
+
+def summarize_values(values: dict[str, dict[str, Any]], field: str, base_key: str) -> dict[str, Any]:
+    """Medians and ratios for the subprocess scenarios (S5 ``wall``, S6 ``growth``)."""
+    base = _median(values.get(base_key, {}).get(field, []))
+    out: dict[str, Any] = {}
+    for key, v in values.items():
+        value = _median(v.get(field, []))
+        out[key] = {
+            "value": value,
+            "ratio": value / base if base and not math.isnan(base) else math.nan,
+            "missing": sorted(v.get("missing", ())),
+            "error": v.get("error"),
+            "samples": list(v.get(field, [])),
+        }
+        if "cpu" in v:
+            out[key]["cpu"] = _median(v["cpu"])
+    return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """One issue-6 target: ``client``'s ``what`` in ``scenario`` must be <= ``limit``."""
+
+    scenario: str
+    client: str
+    limit: float
+    what: str = "ratio"  # "ratio" to the raw SDK, "exponent", or "ratio to <peer>"
+    peer: str | None = None
+
+    @property
+    def label(self) -> str:
+        name = HEADERS.get(self.client, self.client)
+        if self.what == "exponent":
+            return f"S3 growth exponent, {name} <= {self.limit:.2f}"
+        if self.peer:
+            return f"{self.scenario}: {name} <= {self.limit:.2f} x {HEADERS[self.peer]}"
+        return f"{self.scenario}: {name} <= {self.limit:.2f} x raw SDK"
+
+
+TARGETS = [
+    *(Target("S1", c, 1.00) for c in ("chatkimi", "kimi")),
+    *(Target("S2", c, 0.80) for c in ("chatkimi", "kimi")),
+    *(Target(s, c, 0.80) for s in ("S3 small", "S3 large") for c in ("chatkimi", "kimi")),
+    *(Target("S3", c, 1.02, what="exponent") for c in ("chatkimi", "kimi")),
+    *(Target("S4", c, 1.00) for c in ("chatkimi", "kimi")),
+    Target("S5", "chatkimi", 0.70, peer="chatopenai"),
+    Target("S5", "kimi", 0.80, peer="openailike"),
+    *(Target("S6", c, 1.20) for c in ("chatkimi", "kimi")),
+]
+
+FLOOR_OF = {"chatkimi": "lc-floor", "kimi": "li-floor"}
+
+
+def _value(results: dict[str, Any], target: Target, client: str) -> float:
+    if target.what == "exponent":
+        return float(results.get("S3 exponent", {}).get(client, math.nan))
+    row = results.get(target.scenario, {}).get("clients", {}).get(client)
+    if row is None or row.get("error"):
+        return math.nan
+    if target.peer:
+        peer = results[target.scenario]["clients"].get(target.peer)
+        if peer is None or peer.get("error") or not peer["value"]:
+            return math.nan
+        return float(row["value"] / peer["value"])
+    return float(row["ratio"])
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every target with its measured value, verdict, and the framework floor's value."""
+    rows = []
+    for target in TARGETS:
+        value = _value(results, target, target.client)
+        floor_key = FLOOR_OF[target.client]
+        floor = _value(results, target, floor_key) if not target.peer else math.nan
+        scenario = target.scenario if target.what != "exponent" else "S3 large"
+        row = results.get(scenario, {}).get("clients", {}).get(target.client, {})
+        missing = row.get("missing", []) if target.what != "exponent" else []
+        if math.isnan(value):
+            verdict = "NOT MEASURED"
+        elif missing:
+            verdict = "NOT MET (incomplete: " + ", ".join(missing) + ")"
+        elif value <= target.limit:
+            verdict = "MET"
+        elif not math.isnan(floor) and floor > target.limit:
+            verdict = f"NOT MET (framework floor {floor:.2f} > {target.limit:.2f})"
+        else:
+            verdict = "NOT MET"
+        rows.append(
+            {
+                "target": target.label,
+                "value": value,
+                "limit": target.limit,
+                "floor": floor,
+                "verdict": verdict,
+            }
+        )
+    return rows
+
+
+def _cell(row: dict[str, Any] | None, absolute: str) -> str:
+    if row is None:
+        return "-"
+    if row.get("error"):
+        return "error"
+    ratio = row.get("ratio", math.nan)
+    text = "-" if math.isnan(ratio) else f"{ratio:.2f}"
+    if absolute:
+        text += f" ({absolute})"
+    if row.get("missing"):
+        text += " (no " + ", ".join(row["missing"]) + ")"
+    return text
+
+
+def _absolute(scenario: str, row: dict[str, Any]) -> str:
+    value = row.get("value", math.nan)
+    if math.isnan(value):
+        return ""
+    if scenario == "S1":
+        return f"{row['per_unit'] * 1e3:.2f} ms/call"
+    if scenario.startswith(("S2", "S3")):
+        return f"{row['per_unit'] * 1e6:.1f} us/event"
+    if scenario == "S4":
+        return f"{value:.2f} s wall"
+    if scenario == "S5":
+        return f"{value:.2f} s"
+    if scenario == "S6":
+        return f"{value / 2**20:.1f} MiB"
+    return ""
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """The headline table: scenarios by clients, ratios to the raw SDK (absolute for the SDK)."""
+    present = [c for c in COLUMNS if any(c in s.get("clients", {}) for s in results.values()
+                                         if isinstance(s, dict))]
+    lines = [
+        "| scenario | " + " | ".join(HEADERS[c] for c in present) + " |",
+        "|---" * (len(present) + 1) + "|",
+    ]
+    for name, scenario in results.items():
+        if not isinstance(scenario, dict) or "clients" not in scenario:
+            continue
+        cells = []
+        for c in present:
+            row = scenario["clients"].get(c)
+            absolute = _absolute(name, row) if row is not None and c == "sdk" else ""
+            cells.append(_cell(row, absolute))
+        lines.append(f"| {scenario['title']} | " + " | ".join(cells) + " |")
+    exponents = results.get("S3 exponent")
+    if exponents:
+        cells = [
+            "-" if math.isnan(exponents.get(c, math.nan)) else f"{exponents[c]:.2f}"
+            for c in present
+        ]
+        lines.append("| S3 growth exponent (CPU vs events) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def details_table(results: dict[str, Any]) -> str:
+    """Per scenario and client: CPU, wall and GC medians."""
+    lines = ["| scenario | client | CPU s | wall s | GC s | ratio | complete |", "|---" * 7 + "|"]
+    for name, scenario in results.items():
+        if not isinstance(scenario, dict) or "clients" not in scenario or name in ("S5", "S6"):
+            continue
+        for key, row in scenario["clients"].items():
+            if row.get("error"):
+                lines.append(f"| {name} | {HEADERS.get(key, key)} | error: {row['error'][:60]} |||||")
+                continue
+            complete = "yes" if not row["missing"] else "no " + ", ".join(row["missing"])
+            lines.append(
+                f"| {name} | {HEADERS.get(key, key)} | {row['cpu']:.3f} | {row['wall']:.3f} | "
+                f"{row['gc']:.3f} | {row['ratio']:.2f} | {complete} |"
+            )
+    return "\n".join(lines)
+
+
+def targets_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| target | measured | framework floor | verdict |", "|---|---|---|---|"]
+    for row in rows:
+        value = "-" if math.isnan(row["value"]) else f"{row['value']:.2f}"
+        floor = "-" if math.isnan(row["floor"]) else f"{row['floor']:.2f}"
+        lines.append(f"| {row['target']} | {value} | {floor} | {row['verdict']} |")
+    return "\n".join(lines)
+
+
+def exponents(small: dict[str, Any], large: dict[str, Any], n_small: int, n_large: int) -> dict[str, float]:
+    """S3's growth exponent of CPU per client between the two sizes."""
+    out = {}
+    for key in small:
+        a, b = small[key], large.get(key)
+        if b is None or a.get("error") or b.get("error"):
+            continue
+        out[key] = growth_exponent((n_small, a["cpu"]), (n_large, b["cpu"]))
+    return out

@@ -1,0 +1,224 @@
+"""Scenarios S1-S6 of issue 6, run against one emulator process.
+
+S1-S4 run in this process, clients interleaved (the order rotates every repetition) so drift of
+the machine hits every client alike. S5 (cold import) and S6 (peak RSS) need a fresh interpreter
+per sample, see ``bench_child.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench_answer import Answer, Expected, missing_parts
+from bench_clients import Client, reference_answer
+from bench_measure import GcTimer, Sample, Series, measure
+
+__all__ = ["Config", "run_cold_imports", "run_in_process", "run_peak_rss"]
+
+CHILD = Path(__file__).with_name("bench_child.py")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes and repetitions of one suite run."""
+
+    samples: int = 12
+    s1_calls: int = 500
+    s1_size: Expected = Expected(16, 16)
+    s2_size: Expected = Expected(20_000, 2_000)
+    s3_sizes: tuple[Expected, ...] = (Expected(20_000, 2_000), Expected(50_000, 2_000))
+    s4_calls: int = 200
+    s5_samples: int = 12
+    s6_size: Expected = Expected(50_000, 2_000)
+    s6_samples: int = 3
+
+
+FULL = Config()
+QUICK = Config(
+    samples=3,
+    s1_calls=100,
+    s2_size=Expected(4_000, 400),
+    s3_sizes=(Expected(4_000, 400), Expected(10_000, 400)),
+    s4_calls=100,
+    s5_samples=3,
+    s6_size=Expected(10_000, 400),
+    s6_samples=1,
+)
+
+
+def _rotated(items: list[Any], shift: int) -> list[Any]:
+    shift %= len(items)
+    return items[shift:] + items[:shift]
+
+
+def _record(series: Series, answer: Answer, reference: Answer, *, streamed: bool = False) -> None:
+    series.missing.update(missing_parts(answer, reference, streamed=streamed))
+
+
+def run_in_process(
+    call: str,
+    classes: list[type[Client]],
+    server: Any,
+    expected: Expected,
+    *,
+    calls: int,
+    samples: int,
+    log: Any = print,
+) -> dict[str, Series]:
+    """Sample ``calls`` sequential ``call``s per client, ``samples`` times, interleaved.
+
+    The first call of every client is a warm-up (imports, pools, first connection).
+    """
+    clients: dict[str, Client] = {}
+    series = {cls.key: Series() for cls in classes}
+    reference = reference_answer(server.base_url, server.api_key, expected)
+    streamed = call == "stream"
+    for cls in classes:
+        try:
+            clients[cls.key] = client = cls(server.base_url, server.api_key, expected)
+            answer = getattr(client, call)()
+        except Exception as exc:
+            series[cls.key].error = f"{type(exc).__name__}: {exc}"[:300]
+            log(f"    {cls.key}: failed: {series[cls.key].error}")
+            continue
+        _record(series[cls.key], answer, reference, streamed=streamed)
+    for rep in range(samples):
+        for key in _rotated(list(clients), rep):
+            fn = getattr(clients[key], call)
+
+            def run(fn: Any = fn) -> Answer:
+                answer = None
+                for _ in range(calls):
+                    answer = fn()
+                return answer
+
+            try:
+                sample, answer = measure(run)
+            except Exception as exc:
+                series[key].error = f"{type(exc).__name__}: {exc}"[:300]
+                log(f"    {key}: failed: {series[key].error}")
+                continue
+            series[key].samples.append(sample)
+            _record(series[key], answer, reference, streamed=streamed)
+        log(f"    sample {rep + 1}/{samples} done")
+    return series
+
+
+async def _concurrent_sample(
+    cls: type[Client], server: Any, expected: Expected, calls: int
+) -> tuple[Sample, list[Answer]]:
+    client = cls(server.base_url, server.api_key, expected)
+    await client.ainvoke()  # builds this loop's client and pool; opens a connection
+    gc.collect()
+    with GcTimer() as timer:
+        cpu0 = time.process_time()
+        wall0 = time.perf_counter()
+        answers = await asyncio.gather(*(client.ainvoke() for _ in range(calls)))
+        wall = time.perf_counter() - wall0
+        cpu = time.process_time() - cpu0
+    return Sample(cpu, wall, timer.total, timer.collections), list(answers)
+
+
+def run_concurrent(
+    classes: list[type[Client]],
+    server: Any,
+    expected: Expected,
+    *,
+    calls: int,
+    samples: int,
+    log: Any = print,
+) -> dict[str, Series]:
+    """S4: ``calls`` concurrent async calls per sample, each client in a fresh event loop."""
+    series = {cls.key: Series() for cls in classes}
+    reference = reference_answer(server.base_url, server.api_key, expected)
+    for rep in range(samples):
+        for cls in _rotated(list(classes), rep):
+            if series[cls.key].error:
+                continue
+            try:
+                sample, answers = asyncio.run(_concurrent_sample(cls, server, expected, calls))
+            except Exception as exc:
+                series[cls.key].error = f"{type(exc).__name__}: {exc}"[:300]
+                log(f"    {cls.key}: failed: {series[cls.key].error}")
+                continue
+            series[cls.key].samples.append(sample)
+            for answer in answers:
+                _record(series[cls.key], answer, reference)
+        log(f"    sample {rep + 1}/{samples} done")
+    return series
+
+
+def _child(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, str(CHILD), *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_cold_imports(
+    modules: dict[str, str], samples: int, log: Any = print
+) -> dict[str, dict[str, Any]]:
+    """S5: import each module in a fresh interpreter, ``samples`` times, interleaved.
+
+    One discarded warm-up import per module first, so byte-code compilation is not counted.
+    """
+    out: dict[str, dict[str, Any]] = {key: {"wall": [], "cpu": [], "error": None} for key in modules}
+    for key, module in modules.items():
+        try:
+            _child("import", module)
+        except RuntimeError as exc:
+            out[key]["error"] = str(exc)[:300]
+    for rep in range(samples):
+        for key in _rotated(list(modules), rep):
+            if out[key]["error"]:
+                continue
+            result = _child("import", modules[key])
+            out[key]["wall"].append(result["wall"])
+            out[key]["cpu"].append(result["cpu"])
+        log(f"    sample {rep + 1}/{samples} done")
+    return out
+
+
+def run_peak_rss(
+    classes: list[type[Client]],
+    server: Any,
+    expected: Expected,
+    samples: int,
+    log: Any = print,
+) -> dict[str, dict[str, Any]]:
+    """S6: peak RSS growth while one client consumes a whole stream, fresh process per sample."""
+    out: dict[str, dict[str, Any]] = {
+        cls.key: {"growth": [], "missing": set(), "error": None} for cls in classes
+    }
+    for rep in range(samples):
+        for cls in _rotated(list(classes), rep):
+            if out[cls.key]["error"]:
+                continue
+            try:
+                result = _child(
+                    "rss",
+                    cls.key,
+                    server.base_url,
+                    server.api_key,
+                    str(expected.reasoning),
+                    str(expected.content),
+                )
+            except RuntimeError as exc:
+                out[cls.key]["error"] = str(exc)[:300]
+                log(f"    {cls.key}: failed: {exc}")
+                continue
+            out[cls.key]["growth"].append(result["growth"])
+            out[cls.key]["missing"].update(result["missing"])
+        log(f"    sample {rep + 1}/{samples} done")
+    return out
