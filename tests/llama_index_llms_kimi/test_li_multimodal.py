@@ -66,7 +66,7 @@ def test_media_on_a_text_only_model_is_a_clear_error(make_llm, kimi_emulator) ->
 
 
 def test_audio_is_a_clear_error(llm, kimi_emulator) -> None:
-    with pytest.raises(ValueError, match="AudioBlock.*no audio input"):
+    with pytest.raises(ValueError, match=r"AudioBlock.*no audio input"):
         _ask(llm, AudioBlock(audio=b"RIFF0000WAVEfmt "))
     assert kimi_emulator.chat_requests == []
 

@@ -41,9 +41,10 @@ class StreamAssembler:
             # The text and reasoning streamed so far span every $web_search round; the result's
             # own text and reasoning are those of the last round only.
             message = assistant_message(self._text, self._reasoning, delta.result.tool_calls)
-            return ChatResponse(
-                message=message, delta="", additional_kwargs=response_kwargs(delta.result)
-            )
+            final = response_kwargs(delta.result)
+            # Streams have no raw body; agents only expose ``raw`` (AgentStream.raw), so the
+            # final usage and searches are mirrored there.
+            return ChatResponse(message=message, delta="", raw=final, additional_kwargs=final)
         extra: dict[str, Any] = {}
         if delta.reasoning:
             self._reasoning += delta.reasoning
@@ -57,11 +58,15 @@ class StreamAssembler:
             if chunk.name:
                 call[1] = chunk.name
             call[2] += chunk.arguments
+        raw = None
         if delta.event is not None:
             extra["web_search"] = search_info(delta.event)
+            raw = {"web_search": extra["web_search"]}
         message = assistant_message(self._text, self._reasoning, ())
         message.blocks.extend(
             ToolCallBlock(tool_call_id=call_id or None, tool_name=name, tool_kwargs=arguments)
             for call_id, name, arguments in self._calls.values()
         )
-        return ChatResponse(message=message, delta=delta.text or "", additional_kwargs=extra)
+        return ChatResponse(
+            message=message, delta=delta.text or "", raw=raw, additional_kwargs=extra
+        )
