@@ -1,4 +1,4 @@
-"""Shared fixtures for the emulator tests: the plain openai SDK and a raw HTTP helper (stdlib only)."""
+"""Fixtures for the emulator tests: the plain openai SDK and a raw (stdlib) HTTP helper."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any
 
 import openai
 import pytest
-
 from kimi_emulator import EmulatorConfig, KimiEmulator
 
 
@@ -58,9 +57,9 @@ class Raw:
         elif auth is not None:
             all_headers["Authorization"] = auth
         all_headers.update(headers or {})
-        req = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310
+        req = urllib.request.Request(url, data=data, method=method, headers=all_headers)
         try:
-            with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=30) as response:
                 return RawResponse(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
             return RawResponse(error.code, dict(error.headers), error.read())

@@ -8,7 +8,6 @@ from typing import Any
 
 import openai
 import pytest
-
 from kimi_emulator import KimiEmulator
 
 
@@ -55,7 +54,10 @@ def test_file_lifecycle(client: openai.OpenAI, kimi_emulator: KimiEmulator) -> N
     assert deleted.deleted is True
     with pytest.raises(openai.NotFoundError) as caught:
         client.files.retrieve(uploaded.id)
-    assert caught.value.body == {"message": f"file {uploaded.id} not found", "type": "resource_not_found_error"}
+    assert caught.value.body == {
+        "message": f"file {uploaded.id} not found",
+        "type": "resource_not_found_error",
+    }
 
 
 def test_same_name_uploads_are_renamed(client: openai.OpenAI) -> None:
@@ -72,12 +74,30 @@ def test_non_extract_content_is_raw(client: openai.OpenAI) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "purpose", "message"),
     [
-        ("empty.txt", b"", "file-extract", "File size is zero, please confirm and re-upload the file"),
-        ("a.txt", b"x", "fine-tune", "Invalid request: invalid purpose 'fine-tune', must be one of batch, file-extract, image, video"),
-        ("logo.svg", b"<svg ></svg>", "image", "Invalid request: unsupported image format: text/plain; charset=utf-8"),
+        (
+            "empty.txt",
+            b"",
+            "file-extract",
+            "File size is zero, please confirm and re-upload the file",
+        ),
+        (
+            "a.txt",
+            b"x",
+            "fine-tune",
+            "Invalid request: invalid purpose 'fine-tune', must be one of batch, file-extract, "
+            "image, video",
+        ),
+        (
+            "logo.svg",
+            b"<svg ></svg>",
+            "image",
+            "Invalid request: unsupported image format: text/plain; charset=utf-8",
+        ),
     ],
-)  # fmt: skip
-def test_upload_errors(client: openai.OpenAI, name: str, data: bytes, purpose: str, message: str) -> None:
+)
+def test_upload_errors(
+    client: openai.OpenAI, name: str, data: bytes, purpose: str, message: str
+) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.files.create(file=(name, data), purpose=purpose)  # type: ignore[arg-type]
     assert caught.value.body == {"message": message, "type": "invalid_request_error"}
@@ -97,15 +117,27 @@ def test_estimate_token_count(raw: Any) -> None:
     long = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi " * 100}]}
     image = {
         "model": "kimi-k2.6",
-        "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}
+                ],
+            }
+        ],
     }
-    counts = [raw.request("POST", "/v1/tokenizers/estimate-token-count", b).json() for b in (short, long, image)]
+    counts = [
+        raw.request("POST", "/v1/tokenizers/estimate-token-count", b).json()
+        for b in (short, long, image)
+    ]
     assert counts[0]["data"]["total_tokens"] < counts[1]["data"]["total_tokens"]
     assert counts[2]["data"]["total_tokens"] > counts[0]["data"]["total_tokens"]
 
 
 def test_estimate_unknown_model(raw: Any) -> None:
-    response = raw.request("POST", "/v1/tokenizers/estimate-token-count", {"model": "x", "messages": []})
+    response = raw.request(
+        "POST", "/v1/tokenizers/estimate-token-count", {"model": "x", "messages": []}
+    )
     assert response.status == 404
     assert response.json()["error"]["message"] == "Not found the model x or Permission denied"
 
@@ -113,7 +145,11 @@ def test_estimate_unknown_model(raw: Any) -> None:
 def test_balance(raw: Any) -> None:
     assert raw.request("GET", "/v1/users/me/balance").json() == {
         "code": 0,
-        "data": {"available_balance": 49.58894, "voucher_balance": 46.58893, "cash_balance": 3.00001},
+        "data": {
+            "available_balance": 49.58894,
+            "voucher_balance": 46.58893,
+            "cash_balance": 3.00001,
+        },
         "scode": "0x0",
         "status": True,
     }
@@ -150,8 +186,15 @@ def test_web_search_tool_schema(raw: Any) -> None:
     properties = tool["function"]["parameters"]["properties"]
     assert set(properties) == {"query", "classes"}
     assert properties["classes"]["items"]["enum"] == [
-        "all", "academic", "social", "library", "finance", "code", "ecommerce", "medical",
-    ]  # fmt: skip
+        "all",
+        "academic",
+        "social",
+        "library",
+        "finance",
+        "code",
+        "ecommerce",
+        "medical",
+    ]
 
 
 def fiber(raw: Any, uri: str, name: str, arguments: dict[str, Any]) -> Any:
@@ -160,7 +203,9 @@ def fiber(raw: Any, uri: str, name: str, arguments: dict[str, Any]) -> Any:
 
 
 def test_fiber_shape_and_web_search(raw: Any) -> None:
-    result = fiber(raw, "moonshot/web-search:latest", "web_search", {"query": "Eiffel Tower height"})
+    result = fiber(
+        raw, "moonshot/web-search:latest", "web_search", {"query": "Eiffel Tower height"}
+    )
     assert result["id"].startswith("fiber-")
     assert result["object"] == "fiber"
     assert result["status"] == "succeeded"
@@ -196,7 +241,9 @@ def test_quickjs_fiber_evaluates_arithmetic(raw: Any, code: str, expected: float
     assert json.loads(result["context"]["output"]) == {"result": expected}
 
 
-@pytest.mark.parametrize("code", ["require('fs')", "__import__('os').system('ls')", "while(true){}", "2 ** 99999"])
+@pytest.mark.parametrize(
+    "code", ["require('fs')", "__import__('os').system('ls')", "while(true){}", "2 ** 99999"]
+)
 def test_quickjs_fiber_refuses_code(raw: Any, code: str) -> None:
     result = fiber(raw, "moonshot/quickjs:latest", "quickjs", {"code": code})
     assert result["status"] == "failed"
@@ -213,7 +260,9 @@ def test_unknown_formula_and_wrong_name(raw: Any) -> None:
     assert response.status == 404
     assert response.json()["error"]["message"] == "formula moonshot/mew:latest not found"
     wrong = raw.request(
-        "POST", "/v1/formulas/moonshot/fetch:latest/fibers", {"name": "web_search", "arguments": "{}"}
+        "POST",
+        "/v1/formulas/moonshot/fetch:latest/fibers",
+        {"name": "web_search", "arguments": "{}"},
     )
     assert wrong.status == 400
     assert wrong.json()["error"]["message"] == (

@@ -7,7 +7,6 @@ from typing import Any
 
 import openai
 import pytest
-
 from kimi_emulator import FAULT_HEADER, Fault, KimiEmulator
 
 HI = [{"role": "user", "content": "hi"}]
@@ -16,21 +15,80 @@ HI = [{"role": "user", "content": "hi"}]
 @pytest.mark.parametrize(
     ("fault", "status", "error_type", "message"),
     [
-        (Fault.overloaded(), 429, "engine_overloaded_error", "The engine is currently overloaded, please try again later"),
-        (Fault.rate_limit("concurrency"), 429, "rate_limit_reached_error", "Your account org-emulator<ak-emulator> request reached organization max concurrency: 1, please try again after 1 seconds"),
-        (Fault.rate_limit("rpm", retry_after=3), 429, "rate_limit_reached_error", "Your account org-emulator<ak-emulator> request reached organization max RPM: 3, please try again after 3 seconds"),
-        (Fault.rate_limit("tpm"), 429, "rate_limit_reached_error", "request reached organization TPM rate limit, current:500123, limit:500000"),
-        (Fault.rate_limit("tpd"), 429, "rate_limit_reached_error", "request reached organization TPD rate limit, current:1500123, limit:1500000"),
-        (Fault.quota(), 429, "exceeded_current_quota_error", "You exceeded your current token quota: <org-emulator> 0, please check your account balance"),
-        (Fault.quota("suspended"), 429, "exceeded_current_quota_error", "Your account org-emulator<ak-emulator> is suspended, please check your plan and billing details"),
+        (
+            Fault.overloaded(),
+            429,
+            "engine_overloaded_error",
+            "The engine is currently overloaded, please try again later",
+        ),
+        (
+            Fault.rate_limit("concurrency"),
+            429,
+            "rate_limit_reached_error",
+            "Your account org-emulator<ak-emulator> request reached organization max "
+            "concurrency: 1, please try again after 1 seconds",
+        ),
+        (
+            Fault.rate_limit("rpm", retry_after=3),
+            429,
+            "rate_limit_reached_error",
+            "Your account org-emulator<ak-emulator> request reached organization max RPM: 3, "
+            "please try again after 3 seconds",
+        ),
+        (
+            Fault.rate_limit("tpm"),
+            429,
+            "rate_limit_reached_error",
+            "request reached organization TPM rate limit, current:500123, limit:500000",
+        ),
+        (
+            Fault.rate_limit("tpd"),
+            429,
+            "rate_limit_reached_error",
+            "request reached organization TPD rate limit, current:1500123, limit:1500000",
+        ),
+        (
+            Fault.quota(),
+            429,
+            "exceeded_current_quota_error",
+            "You exceeded your current token quota: <org-emulator> 0, please check your account "
+            "balance",
+        ),
+        (
+            Fault.quota("suspended"),
+            429,
+            "exceeded_current_quota_error",
+            "Your account org-emulator<ak-emulator> is suspended, please check your plan and "
+            "billing details",
+        ),
         (Fault.server_error(500), 500, "server_error", "Internal server error"),
-        (Fault.server_error(503), 503, "server_unavailable", "The server is temporarily unavailable, please try again later"),
-        (Fault.content_filter(), 400, "content_filter", "The request was rejected because it was considered high risk"),
-        (Fault.status(429, "engine_overloaded_error", retry_after=1), 429, "engine_overloaded_error", "The engine is currently overloaded, please try again later"),
+        (
+            Fault.server_error(503),
+            503,
+            "server_unavailable",
+            "The server is temporarily unavailable, please try again later",
+        ),
+        (
+            Fault.content_filter(),
+            400,
+            "content_filter",
+            "The request was rejected because it was considered high risk",
+        ),
+        (
+            Fault.status(429, "engine_overloaded_error", retry_after=1),
+            429,
+            "engine_overloaded_error",
+            "The engine is currently overloaded, please try again later",
+        ),
     ],
-)  # fmt: skip
+)
 def test_status_faults(
-    client: openai.OpenAI, kimi_emulator: KimiEmulator, fault: Fault, status: int, error_type: str, message: str
+    client: openai.OpenAI,
+    kimi_emulator: KimiEmulator,
+    fault: Fault,
+    status: int,
+    error_type: str,
+    message: str,
 ) -> None:
     kimi_emulator.script(fault)
     with pytest.raises(openai.APIStatusError) as caught:
@@ -44,8 +102,12 @@ def test_status_faults(
 
 def test_status_fault_shapes_for_hand_made_fixtures(raw: Any, kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(Fault.status(400, None, "Message-only error"))
-    kimi_emulator.script(Fault.status(400, "invalid_request_error", "Coded", code="invalid_parameter"))
-    assert raw.chat({"model": "kimi-k3", "messages": HI}).json() == {"error": {"message": "Message-only error"}}
+    kimi_emulator.script(
+        Fault.status(400, "invalid_request_error", "Coded", code="invalid_parameter")
+    )
+    assert raw.chat({"model": "kimi-k3", "messages": HI}).json() == {
+        "error": {"message": "Message-only error"}
+    }
     assert raw.chat({"model": "kimi-k3", "messages": HI}).json() == {
         "error": {"message": "Coded", "type": "invalid_request_error", "code": "invalid_parameter"}
     }
@@ -69,9 +131,9 @@ def test_reset_before_response(client: openai.OpenAI, kimi_emulator: KimiEmulato
 def test_disconnect_mid_stream(client: openai.OpenAI, kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(Fault.disconnect_after(3))
     received = []
+    stream = client.chat.completions.create(model="kimi-k3", messages=HI, stream=True)  # type: ignore[arg-type]
     with pytest.raises(openai.APIConnectionError):
-        for chunk in client.chat.completions.create(model="kimi-k3", messages=HI, stream=True):  # type: ignore[arg-type]
-            received.append(chunk)
+        received.extend(stream)
     assert len(received) == 3
 
 
@@ -83,7 +145,13 @@ def test_disconnect_mid_body(client: openai.OpenAI, kimi_emulator: KimiEmulator)
 
 def test_malformed_sse_line(raw: Any, kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(Fault.malformed_sse(after=2))
-    lines = [line for line in raw.chat({"model": "kimi-k3", "messages": HI, "stream": True}).body.decode().split("\n\n") if line]
+    lines = [
+        line
+        for line in raw.chat({"model": "kimi-k3", "messages": HI, "stream": True})
+        .body.decode()
+        .split("\n\n")
+        if line
+    ]
     with pytest.raises(json.JSONDecodeError):
         json.loads(lines[2].removeprefix("data: "))
     assert all(json.loads(line.removeprefix("data: ")) for line in lines[:2])
@@ -91,13 +159,19 @@ def test_malformed_sse_line(raw: Any, kimi_emulator: KimiEmulator) -> None:
 
 
 def test_error_event_inside_a_stream(raw: Any, kimi_emulator: KimiEmulator) -> None:
-    kimi_emulator.script(Fault.stream_error(after=1, message="Stream failed", code="stream_failure"))
+    kimi_emulator.script(
+        Fault.stream_error(after=1, message="Stream failed", code="stream_failure")
+    )
     events = raw.chat({"model": "kimi-k3", "messages": HI, "stream": True}).events()
     assert events[0]["choices"][0]["delta"]["role"] == "assistant"
-    assert events[1:] == [{"error": {"message": "Stream failed", "type": "server_error", "code": "stream_failure"}}]
+    assert events[1:] == [
+        {"error": {"message": "Stream failed", "type": "server_error", "code": "stream_failure"}}
+    ]
 
 
-def test_delays_still_deliver_the_answer(client: openai.OpenAI, kimi_emulator: KimiEmulator) -> None:
+def test_delays_still_deliver_the_answer(
+    client: openai.OpenAI, kimi_emulator: KimiEmulator
+) -> None:
     kimi_emulator.script(Fault.delay_first_byte(0.05))
     kimi_emulator.script(Fault.slow_chunks(0.001))
     assert client.chat.completions.create(model="kimi-k3", messages=HI).choices[0].message.content  # type: ignore[arg-type]

@@ -2,9 +2,10 @@
 
 "Same shape" means the same keys and JSON value types at every level (values may differ). For SSE
 files the event sequence is compared as a pattern of event kinds (consecutive repeats collapsed),
-and every recorded event is compared by shape with the emulator's first event of the same kind. ``allowed`` lists differences that are
-legitimate, with the reason; files the emulator does not reproduce are strict xfails whose reason
-says why (mostly hand-made files that contradict the reference or the live recordings).
+and every recorded event is compared by shape with the emulator's first event of the same kind.
+``allowed`` lists differences that are legitimate, with the reason; files the emulator does not
+reproduce are strict xfails whose reason says why (mostly hand-made files that contradict the
+reference or the live recordings).
 """
 
 from __future__ import annotations
@@ -17,32 +18,49 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from kimi_emulator import EmulatorConfig, Fault, KimiEmulator, Reply, ToolCall
 
 RECORDINGS = Path("/work/shared/fixtures/moonshot-recorded")
 AUGUST = datetime(2026, 8, 25, 12, 0, tzinfo=UTC)
 
-PING = {"type": "function", "function": {"name": "ping", "parameters": {"type": "object", "properties": {}}}}
+PING = {
+    "type": "function",
+    "function": {"name": "ping", "parameters": {"type": "object", "properties": {}}},
+}
 GET_WEATHER = {
     "type": "function",
     "function": {
         "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
     },
 }
 WEATHER = {
     "type": "function",
     "function": {
         "name": "weather",
-        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
     },
 }
 TUPLE_SCHEMA = {
     "type": "object",
-    "properties": {"pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}]}},
+    "properties": {
+        "pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}]}
+    },
     "required": ["pair"],
 }
+
+
+def alt(commit: str, name: str) -> str:
+    """The key of an alternate version kept under alt-versions/<commit>/."""
+    return f"alt-versions/{commit}/{name}"
 
 
 def ask(text: str) -> list[dict[str, Any]]:
@@ -71,7 +89,9 @@ HAND_MADE_STREAM = "hand-made stream that contradicts the live recordings and ki
 
 CASES: dict[str, Case] = {
     # ---- non-streaming bodies -----------------------------------------------------------------
-    "issue-19311-kimi-k3-live-2026-08-24.json": Case(k3("17*19, answer with the number only"), repeat=2),
+    "issue-19311-kimi-k3-live-2026-08-24.json": Case(
+        k3("17*19, answer with the number only"), repeat=2
+    ),
     "issue-19311-kimi-k3-negative-usage.json": Case(
         k3("Write a long essay", max_tokens=3),
         repeat=2,
@@ -96,21 +116,33 @@ CASES: dict[str, Case] = {
     "moonshotai-issue-19544-accepted.json": Case(
         k3(
             'Return the pair "age" and 42',
-            response_format={"type": "json_schema", "json_schema": {"name": "tuple_response", "strict": True, "schema": TUPLE_SCHEMA}},
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "tuple_response", "strict": True, "schema": TUPLE_SCHEMA},
+            },
         )
     ),
-    "alt-versions/de5a633abe01ec9e1731fa28784532bd4c1d83c3/moonshotai-issue-19544-accepted.json": Case(
+    alt("de5a633abe01ec9e1731fa28784532bd4c1d83c3", "moonshotai-issue-19544-accepted.json"): Case(
         k3(
             "Return exactly the empty JSON object {}.",
-            response_format={"type": "json_schema", "json_schema": {"name": "tuple_response", "strict": True, "schema": TUPLE_SCHEMA}},
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "tuple_response", "strict": True, "schema": TUPLE_SCHEMA},
+            },
         ),
         repeat=2,
     ),
     "moonshotai-issue-19544-json-object.json": Case(
-        k3("Return exactly the empty JSON object {}.", response_format={"type": "json_object"}), repeat=2
+        k3("Return exactly the empty JSON object {}.", response_format={"type": "json_object"}),
+        repeat=2,
     ),
     "moonshotai-k2.6-tool-choice-omitted.json": Case(
-        {"model": "kimi-k2.6", "messages": ask("Call the ping tool."), "tools": [PING], "max_tokens": 5}
+        {
+            "model": "kimi-k2.6",
+            "messages": ask("Call the ping tool."),
+            "tools": [PING],
+            "max_tokens": 5,
+        }
     ),
     "moonshotai-k2.7-tool-choice-omitted.json": Case(
         {"model": "kimi-k2.7-code", "messages": ask("Call the ping tool."), "tools": [PING]}
@@ -120,72 +152,115 @@ CASES: dict[str, Case] = {
     ),
     "moonshotai-kimi-k3-default-sampling.json": Case(k3("Reply with exactly OK"), repeat=2),
     "moonshotai-logprobs.json": Case(
-        {"model": "moonshot-v1-8k", "messages": ask("Reply with exactly OK!"), "logprobs": True, "top_logprobs": 1},
+        {
+            "model": "moonshot-v1-8k",
+            "messages": ask("Reply with exactly OK!"),
+            "logprobs": True,
+            "top_logprobs": 1,
+        },
         august=True,
     ),
     "moonshotai-max-completion-tokens.json": Case(
-        {"model": "moonshot-v1-8k", "messages": ask("Reply with exactly OK"), "max_completion_tokens": 17},
+        {
+            "model": "moonshot-v1-8k",
+            "messages": ask("Reply with exactly OK"),
+            "max_completion_tokens": 17,
+        },
         august=True,
     ),
-    "alt-versions/9fbc30bf438e0255b7a0d8d08681cf6f5e7e743b/moonshotai-max-completion-tokens.json": Case(
+    alt("9fbc30bf438e0255b7a0d8d08681cf6f5e7e743b", "moonshotai-max-completion-tokens.json"): Case(
         k3("Reply with exactly OK", max_completion_tokens=8), repeat=2
     ),
     "moonshotai-metadata-live.json": Case(k3("Use get_weather for Paris.", tools=[GET_WEATHER])),
-    "alt-versions/6c50766cdfc8e374b6f3de4154b986dde1131a19/moonshotai-metadata-live.json": Case(
+    alt("6c50766cdfc8e374b6f3de4154b986dde1131a19", "moonshotai-metadata-live.json"): Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER])
     ),
-    "alt-versions/828548096f3d338006f2c00419d0fbcc7b95c8fc/moonshotai-metadata-live.json": Case(
+    alt("828548096f3d338006f2c00419d0fbcc7b95c8fc", "moonshotai-metadata-live.json"): Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER]),
-        not_matched="a K3 run without reasoning_content and finish_reason 'stop' after a tool call: "
-        "the emulator's K3 always reasons and finishes a tool call with 'tool_calls' (kimi-api.md 2.1, 8)",
+        not_matched="a K3 run without reasoning_content and finish_reason 'stop' after a tool "
+        "call: "
+        "the emulator's K3 always reasons and finishes a tool call with 'tool_calls' "
+        "(kimi-api.md 2.1, 8)",
     ),
     "moonshotai-reasoning.json": Case(
         {"model": "kimi-k2.6", "messages": ask("How many r in strawberry?")},
         repeat=2,
         allowed=frozenset({"usage.prompt_tokens_details: extra"}),
-        why_allowed="hand-made: it has only the flat cached_tokens; live bodies have both placements",
+        why_allowed="hand-made: it has only the flat cached_tokens; live bodies have both "
+        "placements",
     ),
     "moonshotai-text.json": Case(
         k3("Say hello"),
-        not_matched="hand-made K3 body without reasoning_content or reasoning_tokens; K3 always reasons "
+        not_matched="hand-made K3 body without reasoning_content or reasoning_tokens; K3 "
+        "always reasons "
         "(kimi-api.md 1.2, 2.1) and every live K3 body has both",
     ),
     "moonshotai-tool-call.json": Case(
         k3("Use get_weather for Paris", tools=[GET_WEATHER], tool_choice="required"),
-        not_matched="hand-made: content null and tool calls without index or reasoning; live K3 tool "
+        not_matched="hand-made: content null and tool calls without index or reasoning; live "
+        "K3 tool "
         "calls have content '', an index and reasoning_content",
     ),
     "moonshotai-v1-structured-output.json": Case(
         {
             "model": "moonshot-v1-8k",
             "messages": ask("Answer ok"),
-            "response_format": {"type": "json_schema", "json_schema": {"name": "a", "strict": True, "schema": {"type": "object", "properties": {"answer": {"type": "string"}}}}},
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "a",
+                    "strict": True,
+                    "schema": {"type": "object", "properties": {"answer": {"type": "string"}}},
+                },
+            },
         },
         august=True,
     ),
-    "alt-versions/fb04932247e51aef82a9afcf9d203dfc160ff181/moonshotai-v1-structured-output.json": Case(
+    alt("fb04932247e51aef82a9afcf9d203dfc160ff181", "moonshotai-v1-structured-output.json"): Case(
         {
             "model": "moonshot-v1-8k",
             "messages": ask("Greet"),
-            "response_format": {"type": "json_schema", "json_schema": {"name": "g", "strict": True, "schema": {"type": "object", "properties": {"greeting": {"type": "string"}}}}},
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "g",
+                    "strict": True,
+                    "schema": {"type": "object", "properties": {"greeting": {"type": "string"}}},
+                },
+            },
         },
         august=True,
     ),
     # ---- error bodies ---------------------------------------------------------------------------
-    "moonshotai-error-live-message-only.json": Case(k3("hi") | {"model": "issue-19552-invalid-model"}),
-    "moonshotai-error-without-code-live.json": Case(k3("hi") | {"model": "definitely-not-a-real-moonshot-model"}),
-    "moonshotai-error-message-only.json": Case(k3("hi"), script=Fault.status(400, None, "Message-only error")),
-    "moonshotai-error-with-code.json": Case(
-        k3("hi"), script=Fault.status(400, "invalid_request_error", "Coded HTTP error", code="invalid_parameter")
+    "moonshotai-error-live-message-only.json": Case(
+        k3("hi") | {"model": "issue-19552-invalid-model"}
     ),
-    "alt-versions/e4d6716bca3acebb8c9e9ede6c094a93c1a82c4d/moonshotai-error-with-code.json": Case(
+    "moonshotai-error-without-code-live.json": Case(
+        k3("hi") | {"model": "definitely-not-a-real-moonshot-model"}
+    ),
+    "moonshotai-error-message-only.json": Case(
+        k3("hi"), script=Fault.status(400, None, "Message-only error")
+    ),
+    "moonshotai-error-with-code.json": Case(
         k3("hi"),
-        script=Fault.status(400, "invalid_request_error", "Invalid request: documented error metadata", code="invalid_parameter"),
+        script=Fault.status(
+            400, "invalid_request_error", "Coded HTTP error", code="invalid_parameter"
+        ),
+    ),
+    alt("e4d6716bca3acebb8c9e9ede6c094a93c1a82c4d", "moonshotai-error-with-code.json"): Case(
+        k3("hi"),
+        script=Fault.status(
+            400,
+            "invalid_request_error",
+            "Invalid request: documented error metadata",
+            code="invalid_parameter",
+        ),
     ),
     "moonshotai-error-null-code.json": Case(
         k3("hi"),
         script=Fault.status(400, "invalid_request_error", "Request failed with a nullable code"),
-        not_matched="hand-made `code: null`; the live service sends no code (kimi-api.md 11) and the "
+        not_matched="hand-made `code: null`; the live service sends no code (kimi-api.md 11) "
+        "and the "
         "emulator leaves the key out unless a code is given",
     ),
     "moonshotai-error-with-null-code.json": Case(
@@ -194,14 +269,32 @@ CASES: dict[str, Case] = {
         not_matched="hand-made `code: null` (see moonshotai-error-null-code.json)",
     ),
     "moonshotai-error.json": Case(
-        {"model": "kimi-k3", "messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "x"}}]}]},
+        {
+            "model": "kimi-k3",
+            "messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "x"}}]}],
+        },
         allowed=frozenset({"error.code: missing"}),
-        why_allowed="the wording is the live rejection; the code was added by hand (no live error has one)",
+        why_allowed="the wording is the live rejection; the code was added by hand (no live "
+        "error has one)",
     ),
     "moonshotai-issue-19544-rejected.json": Case(
         k3(
             "Return the pair",
-            response_format={"type": "json_schema", "json_schema": {"name": "t", "schema": {"type": "object", "properties": {"pair": {"type": "array", "items": [{"type": "string"}, {"type": "number"}]}}}}},
+            response_format={
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "t",
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "pair": {
+                                "type": "array",
+                                "items": [{"type": "string"}, {"type": "number"}],
+                            }
+                        },
+                    },
+                },
+            },
         )
     ),
     "moonshotai-k2.7-disabled-thinking-error.json": Case(
@@ -209,14 +302,37 @@ CASES: dict[str, Case] = {
     ),
     "moonshotai-kimi-k3-temperature-rejection.json": Case(k3("hi", temperature=0.5)),
     "moonshotai-required-tool-choice-error.json": Case(
-        {"model": "kimi-k2.6", "messages": ask("Call ping"), "tools": [PING], "tool_choice": "required"}
+        {
+            "model": "kimi-k2.6",
+            "messages": ask("Call ping"),
+            "tools": [PING],
+            "tool_choice": "required",
+        }
     ),
     "moonshotai-unsupported-sampling-error.json": Case(
-        {"model": "kimi-k2.6", "messages": ask("hi"), "temperature": 0.5, "top_p": 0.5, **NO_THINKING}
+        {
+            "model": "kimi-k2.6",
+            "messages": ask("hi"),
+            "temperature": 0.5,
+            "top_p": 0.5,
+            **NO_THINKING,
+        }
     ),
     "moonshotai-unsupported-svg-error.json": Case(
         k3("hi")
-        | {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="}}]}]}
+        | {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "image_url",
+                            "image_url": {"url": "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="},
+                        }
+                    ],
+                }
+            ]
+        }
     ),
     # ---- streams ---------------------------------------------------------------------------------
     "moonshot-cached-tokens.chunks.txt": Case(
@@ -224,7 +340,8 @@ CASES: dict[str, Case] = {
         august=True,
         repeat=2,
         config={"usage_on_finish_chunk_top_level": True},
-        not_matched=f"{HAND_MADE_STREAM}: `usage: null` on every chunk without include_usage and no "
+        not_matched=f"{HAND_MADE_STREAM}: `usage: null` on every chunk without include_usage "
+        f"and no "
         "choices[0].usage on the finish chunk (the emulator always puts usage there)",
     ),
     "moonshot-text.chunks.txt": Case(
@@ -236,19 +353,28 @@ CASES: dict[str, Case] = {
     "moonshotai-error-metadata.chunks.txt": Case(
         k3("hi", stream=True),
         script=Fault.stream_error(0, message="Coded stream failure", code="stream_code"),
-        not_matched="hand-made: three error events in one stream; an injected stream error ends the stream",
+        not_matched="hand-made: three error events in one stream; an injected stream error "
+        "ends the stream",
     ),
     "moonshotai-error.chunks.txt": Case(
-        k3("hi", stream=True), script=Fault.stream_error(0, message="Internal server error", code="upstream_failure")
+        k3("hi", stream=True),
+        script=Fault.stream_error(0, message="Internal server error", code="upstream_failure"),
     ),
     "moonshotai-issue-19546-malformed.chunks.txt": Case(
         {"model": "kimi-k2.5", "messages": ask("weather"), "tools": [WEATHER], "stream": True},
         august=True,
-        not_matched="hand-made invalid tool-call index 'not-a-number' for client negative tests; the "
+        not_matched="hand-made invalid tool-call index 'not-a-number' for client negative "
+        "tests; the "
         "emulator's own broken-stream fault is Fault.malformed_sse",
     ),
     "moonshotai-logprobs.chunks.txt": Case(
-        {"model": "moonshot-v1-8k", "messages": ask("Reply with exactly OK!"), "logprobs": True, "top_logprobs": 1, **STREAM_USAGE},
+        {
+            "model": "moonshot-v1-8k",
+            "messages": ask("Reply with exactly OK!"),
+            "logprobs": True,
+            "top_logprobs": 1,
+            **STREAM_USAGE,
+        },
         august=True,
         allowed=frozenset(
             {
@@ -259,24 +385,39 @@ CASES: dict[str, Case] = {
                 "content.choices.0.logprobs.content.0.top_logprobs.0.bytes: type array != null",
             }
         ),
-        why_allowed="hand-made without system_fingerprint (live moonshot-v1 streams carry it); `bytes` "
+        why_allowed="hand-made without system_fingerprint (live moonshot-v1 streams carry "
+        "it); `bytes` "
         "may be null, the emulator always sends the byte list",
     ),
     "moonshotai-max-completion-tokens.chunks.txt": Case(
-        {"model": "moonshot-v1-8k", "messages": ask("Reply with exactly OK"), "max_completion_tokens": 17, **STREAM_USAGE},
+        {
+            "model": "moonshot-v1-8k",
+            "messages": ask("Reply with exactly OK"),
+            "max_completion_tokens": 17,
+            **STREAM_USAGE,
+        },
         august=True,
     ),
-    "alt-versions/9fbc30bf438e0255b7a0d8d08681cf6f5e7e743b/moonshotai-max-completion-tokens.chunks.txt": Case(
+    alt(
+        "9fbc30bf438e0255b7a0d8d08681cf6f5e7e743b", "moonshotai-max-completion-tokens.chunks.txt"
+    ): Case(
         k3("Reply with exactly OK", max_completion_tokens=8, **STREAM_USAGE),
         repeat=2,
-        allowed=frozenset({"role.system_fingerprint: missing", "reasoning.system_fingerprint: missing", "finish.system_fingerprint: missing"}),
-        why_allowed="this K3 run carried a system_fingerprint; the other live K3 streams do not, and the "
+        allowed=frozenset(
+            {
+                "role.system_fingerprint: missing",
+                "reasoning.system_fingerprint: missing",
+                "finish.system_fingerprint: missing",
+            }
+        ),
+        why_allowed="this K3 run carried a system_fingerprint; the other live K3 streams do "
+        "not, and the "
         "emulator follows the majority",
     ),
     "moonshotai-metadata-live.chunks.txt": Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER], **STREAM_USAGE), repeat=2
     ),
-    "alt-versions/828548096f3d338006f2c00419d0fbcc7b95c8fc/moonshotai-metadata-live.chunks.txt": Case(
+    alt("828548096f3d338006f2c00419d0fbcc7b95c8fc", "moonshotai-metadata-live.chunks.txt"): Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER], **STREAM_USAGE),
         repeat=2,
         not_matched="a K3 run with no reasoning, finish_reason 'stop' after a tool call and "
@@ -288,7 +429,8 @@ CASES: dict[str, Case] = {
         script=Reply(content="OK.", reasoning=""),
     ),
     "moonshotai-stream-error-message-only.chunks.txt": Case(
-        k3("hi", stream=True), script=Fault.stream_error(0, message="Stream failed without details", error_type=None)
+        k3("hi", stream=True),
+        script=Fault.stream_error(0, message="Stream failed without details", error_type=None),
     ),
     "moonshotai-stream-error-null-code.chunks.txt": Case(
         k3("hi", stream=True),
@@ -296,49 +438,70 @@ CASES: dict[str, Case] = {
         not_matched="hand-made `code: null` (the emulator sends a code only when one is given)",
     ),
     "moonshotai-stream-error.chunks.txt": Case(
-        k3("hi", stream=True), script=Fault.stream_error(1, message="Stream failed", code="stream_failure")
+        k3("hi", stream=True),
+        script=Fault.stream_error(1, message="Stream failed", code="stream_failure"),
     ),
     "moonshotai-stream-explicit-tool-call-index.chunks.txt": Case(
-        {"model": "kimi-k2.5", "messages": ask("Weather in San Francisco?"), "tools": [WEATHER], **STREAM_USAGE},
+        {
+            "model": "kimi-k2.5",
+            "messages": ask("Weather in San Francisco?"),
+            "tools": [WEATHER],
+            **STREAM_USAGE,
+        },
         august=True,
         script=Reply(reasoning="", tool_calls=[ToolCall("weather", {"location": "San Francisco"})]),
     ),
     "moonshotai-stream-indexless-tool-calls.chunks.txt": Case(
-        {"model": "kimi-k2.5", "messages": ask("Use weather and time"), "tools": [WEATHER], **STREAM_USAGE},
+        {
+            "model": "kimi-k2.5",
+            "messages": ask("Use weather and time"),
+            "tools": [WEATHER],
+            **STREAM_USAGE,
+        },
         august=True,
-        not_matched=f"{HAND_MADE_STREAM}: tool-call fragments without index (the emulator always sends it)",
+        not_matched=f"{HAND_MADE_STREAM}: tool-call fragments without index (the emulator "
+        f"always sends it)",
     ),
     "moonshotai-stream-malformed-tool-call.chunks.txt": Case(
         k3("Use get_weather", tools=[GET_WEATHER], stream=True),
-        not_matched="hand-made invalid chunk (index 'zero', no object, no type) for client negative tests",
+        not_matched="hand-made invalid chunk (index 'zero', no object, no type) for client "
+        "negative tests",
     ),
     "moonshotai-stream-tool-calls.chunks.txt": Case(
         k3("Use get_weather and get_time", tools=[GET_WEATHER], stream=True),
-        not_matched=f"{HAND_MADE_STREAM}: role and two index-less tool calls in one chunk, continued out of order",
+        not_matched=f"{HAND_MADE_STREAM}: role and two index-less tool calls in one chunk, "
+        f"continued out of order",
     ),
-    "alt-versions/a5812944207bcb98f5e5bb71b3c45d1d74402995/moonshotai-stream-tool-calls.chunks.txt": Case(
+    alt(
+        "a5812944207bcb98f5e5bb71b3c45d1d74402995", "moonshotai-stream-tool-calls.chunks.txt"
+    ): Case(
         k3("Use get_weather and get_time", tools=[GET_WEATHER], stream=True),
         not_matched=f"{HAND_MADE_STREAM}: as above, also without object and type",
     ),
     "moonshotai-stream-usage-precedence.chunks.txt": Case(
         {"model": "kimi-k2.5", "messages": ask("OK"), **STREAM_USAGE, **NO_THINKING},
         august=True,
-        not_matched=f"{HAND_MADE_STREAM}: no role chunk and a top-level usage that differs from choices[0].usage",
+        not_matched=f"{HAND_MADE_STREAM}: no role chunk and a top-level usage that differs "
+        f"from choices[0].usage",
     ),
     "moonshotai-stream.chunks.txt": Case(
         k3("Hello", **STREAM_USAGE),
-        not_matched=f"{HAND_MADE_STREAM}: role inside the first reasoning chunk and the finish chunk "
+        not_matched=f"{HAND_MADE_STREAM}: role inside the first reasoning chunk and the "
+        f"finish chunk "
         "carrying content plus two different usages",
     ),
-    "alt-versions/a5812944207bcb98f5e5bb71b3c45d1d74402995/moonshotai-stream.chunks.txt": Case(
-        k3("Hello", **STREAM_USAGE), not_matched=f"{HAND_MADE_STREAM} (as moonshotai-stream.chunks.txt, no object)"
+    alt("a5812944207bcb98f5e5bb71b3c45d1d74402995", "moonshotai-stream.chunks.txt"): Case(
+        k3("Hello", **STREAM_USAGE),
+        not_matched=f"{HAND_MADE_STREAM} (as moonshotai-stream.chunks.txt, no object)",
     ),
-    "alt-versions/d7e3880f4afad1850ec9a1c948baf0221caa22b2/moonshotai-stream.chunks.txt": Case(
-        k3("Hello", **STREAM_USAGE), not_matched=f"{HAND_MADE_STREAM} (as moonshotai-stream.chunks.txt, no object)"
+    alt("d7e3880f4afad1850ec9a1c948baf0221caa22b2", "moonshotai-stream.chunks.txt"): Case(
+        k3("Hello", **STREAM_USAGE),
+        not_matched=f"{HAND_MADE_STREAM} (as moonshotai-stream.chunks.txt, no object)",
     ),
     "moonshotai-tool-call.chunks.txt": Case(
         k3("Use get_weather for Paris", tools=[GET_WEATHER], **STREAM_USAGE),
-        not_matched=f"{HAND_MADE_STREAM}: role with the tool-call start, arguments on the finish chunk",
+        not_matched=f"{HAND_MADE_STREAM}: role with the tool-call start, arguments on the "
+        f"finish chunk",
     ),
     "moonshotai-usage-live.chunks.txt": Case(k3("Reply with exactly OK", **STREAM_USAGE), repeat=2),
     "moonshotai-usage-live.json": Case(k3("Reply with exactly OK"), repeat=2),
@@ -347,9 +510,14 @@ CASES: dict[str, Case] = {
 
 # ---- shape comparison ----------------------------------------------------------------------------
 def _type(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}.get(
-        type(value), "null"
-    )
+    return {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+    }.get(type(value), "null")
 
 
 def shape_diff(recorded: Any, emitted: Any, path: str = "") -> list[str]:
@@ -450,7 +618,9 @@ def load(path: Path) -> Any:
 
 def all_recordings() -> list[str]:
     return sorted(
-        str(p.relative_to(RECORDINGS)) for p in RECORDINGS.rglob("*") if p.is_file() and p.name != "INDEX.md"
+        str(p.relative_to(RECORDINGS))
+        for p in RECORDINGS.rglob("*")
+        if p.is_file() and p.name != "INDEX.md"
     )
 
 
@@ -461,11 +631,15 @@ def test_every_recording_has_a_case() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=c.not_matched)) if c.not_matched else n
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=c.not_matched))
+        if c.not_matched
+        else n
         for n, c in sorted(CASES.items())
     ],
 )
-def test_recording_shape(name: str, servers: dict[tuple[bool, str], KimiEmulator], raw_for: Any) -> None:
+def test_recording_shape(
+    name: str, servers: dict[tuple[bool, str], KimiEmulator], raw_for: Any
+) -> None:
     case = CASES[name]
     emulator = servers[(case.august, json.dumps(case.config, sort_keys=True))]
     recorded = load(RECORDINGS / name)
@@ -477,5 +651,7 @@ def test_recording_shape(name: str, servers: dict[tuple[bool, str], KimiEmulator
         assert (status >= 400) == is_error, emitted
         diffs = shape_diff(recorded, emitted)
         if is_error and recorded["error"].get("type") == emitted["error"].get("type"):
-            assert emitted["error"]["message"] == recorded["error"]["message"] or case.script is None
+            assert (
+                emitted["error"]["message"] == recorded["error"]["message"] or case.script is None
+            )
     assert set(diffs) <= case.allowed, diffs

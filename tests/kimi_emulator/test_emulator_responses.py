@@ -1,4 +1,4 @@
-"""Response features: shapes, usage, streams, tool calls, $web_search rounds, the brain, scripting."""
+"""Response features: shapes, usage, streams, tool calls, $web_search, the brain, scripting."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 import openai
 import pytest
-
 from kimi_emulator import SIZE_HEADER, KimiEmulator, Reply, ToolCall
 
 WEATHER = {
@@ -30,7 +29,9 @@ def ask(text: str) -> list[dict[str, Any]]:
 
 
 # ---- non-streaming shape -----------------------------------------------------------------------
-def test_non_stream_shape_and_request_id(client: openai.OpenAI, kimi_emulator: KimiEmulator) -> None:
+def test_non_stream_shape_and_request_id(
+    client: openai.OpenAI, kimi_emulator: KimiEmulator
+) -> None:
     raw = client.chat.completions.with_raw_response.create(model="kimi-k2.6", messages=ask("hi"))
     assert re.fullmatch(r"[0-9a-f]{32}", raw.headers["Msh-Request-Id"])
     body = json.loads(raw.content)
@@ -46,7 +47,9 @@ def test_non_stream_shape_and_request_id(client: openai.OpenAI, kimi_emulator: K
 
 def test_k3_ids_are_uuid_style(client: openai.OpenAI) -> None:
     reply = client.chat.completions.create(model="kimi-k3", messages=ask("hi"))
-    assert re.fullmatch(r"chatcmpl-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", reply.id)
+    assert re.fullmatch(
+        r"chatcmpl-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", reply.id
+    )
 
 
 def test_repeated_prompt_reports_cached_tokens_in_both_places(raw: Any) -> None:
@@ -67,7 +70,9 @@ def test_shared_prefix_is_partly_cached(raw: Any) -> None:
 
 
 def test_small_max_tokens_ends_with_length_and_empty_content(client: openai.OpenAI) -> None:
-    reply = client.chat.completions.create(model="kimi-k2.6", messages=ask("hello there"), max_tokens=3)
+    reply = client.chat.completions.create(
+        model="kimi-k2.6", messages=ask("hello there"), max_tokens=3
+    )
     assert reply.choices[0].finish_reason == "length"
     assert reply.choices[0].message.content == ""
     assert reply.usage is not None
@@ -86,7 +91,10 @@ def test_v1_models_send_no_reasoning_fields(august: Any) -> None:
 def test_logprobs(august: Any) -> None:
     _, sdk = august
     reply = sdk.chat.completions.create(
-        model="moonshot-v1-8k", messages=ask("reply with exactly OK!"), logprobs=True, top_logprobs=1
+        model="moonshot-v1-8k",
+        messages=ask("reply with exactly OK!"),
+        logprobs=True,
+        top_logprobs=1,
     )
     entries = reply.choices[0].logprobs.content  # type: ignore[union-attr]
     assert "".join(e.token for e in entries) == reply.choices[0].message.content  # type: ignore[union-attr]
@@ -152,14 +160,21 @@ def test_tool_call_fragments(raw: Any, kimi_emulator: KimiEmulator) -> None:
         "stream": True,
     }
     chunks = raw.chat(body).events()[:-1]
-    fragments = [c["choices"][0]["delta"]["tool_calls"][0] for c in chunks if "tool_calls" in c["choices"][0]["delta"]]
+    fragments = [
+        c["choices"][0]["delta"]["tool_calls"][0]
+        for c in chunks
+        if "tool_calls" in c["choices"][0]["delta"]
+    ]
     assert fragments[0] == {
         "index": 0,
         "id": "get_weather_0",
         "type": "function",
         "function": {"name": "get_weather", "arguments": ""},
     }
-    assert all(set(f) == {"index", "function"} and set(f["function"]) == {"arguments"} for f in fragments[1:])
+    assert all(
+        set(f) == {"index", "function"} and set(f["function"]) == {"arguments"}
+        for f in fragments[1:]
+    )
     arguments = "".join(f["function"]["arguments"] for f in fragments)
     assert json.loads(arguments) == {"city": "Paris", "days": 3}
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
@@ -199,9 +214,20 @@ def test_brain_answers_tool_results_by_quoting_them(client: openai.OpenAI) -> No
         {
             "role": "assistant",
             "reasoning_content": "call it",
-            "tool_calls": [{"id": "get_weather_0", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}],
+            "tool_calls": [
+                {
+                    "id": "get_weather_0",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": "{}"},
+                }
+            ],
         },
-        {"role": "tool", "tool_call_id": "get_weather_0", "name": "get_weather", "content": "18C and sunny"},
+        {
+            "role": "tool",
+            "tool_call_id": "get_weather_0",
+            "name": "get_weather",
+            "content": "18C and sunny",
+        },
     ]
     reply = client.chat.completions.create(model="kimi-k2.6", messages=messages, tools=[WEATHER])  # type: ignore[arg-type, list-item]
     assert "18C and sunny" in (reply.choices[0].message.content or "")
@@ -209,7 +235,10 @@ def test_brain_answers_tool_results_by_quoting_them(client: openai.OpenAI) -> No
 
 def test_brain_does_not_call_tools_with_tool_choice_none(client: openai.OpenAI) -> None:
     reply = client.chat.completions.create(
-        model="kimi-k3", messages=ask("Use get_weather"), tools=[WEATHER], tool_choice="none"  # type: ignore[list-item]
+        model="kimi-k3",
+        messages=ask("Use get_weather"),
+        tools=[WEATHER],
+        tool_choice="none",  # type: ignore[list-item]
     )
     assert reply.choices[0].message.tool_calls is None
 
@@ -227,14 +256,23 @@ def test_brain_json_schema_output_fits_the_schema(client: openai.OpenAI) -> None
     reply = client.chat.completions.create(
         model="kimi-k3",
         messages=ask('Give the pair "age" and 42, I am sad'),
-        response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema, "strict": True}},
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "p", "schema": schema, "strict": True},
+        },
     )
-    assert json.loads(reply.choices[0].message.content or "") == {"pair": ["age", 42], "ok": True, "mood": "sad"}
+    assert json.loads(reply.choices[0].message.content or "") == {
+        "pair": ["age", 42],
+        "ok": True,
+        "mood": "sad",
+    }
 
 
 def test_brain_json_object_output(client: openai.OpenAI) -> None:
     reply = client.chat.completions.create(
-        model="kimi-k3", messages=ask("Return a JSON object"), response_format={"type": "json_object"}
+        model="kimi-k3",
+        messages=ask("Return a JSON object"),
+        response_format={"type": "json_object"},
     )
     assert isinstance(json.loads(reply.choices[0].message.content or ""), dict)
 
@@ -251,7 +289,9 @@ def test_brain_continues_a_partial_prefix_without_repeating_it(client: openai.Op
 
 
 def test_brain_does_arithmetic(client: openai.OpenAI) -> None:
-    reply = client.chat.completions.create(model="kimi-k3", messages=ask("17*19, answer with the number only"))
+    reply = client.chat.completions.create(
+        model="kimi-k3", messages=ask("17*19, answer with the number only")
+    )
     assert reply.choices[0].message.content == "323"
 
 
@@ -259,7 +299,10 @@ def test_brain_does_arithmetic(client: openai.OpenAI) -> None:
 def search_round(client: openai.OpenAI) -> tuple[list[dict[str, Any]], Any]:
     messages: list[dict[str, Any]] = ask("Search the web for the Eiffel Tower height")
     reply = client.chat.completions.create(
-        model="kimi-k2.6", messages=messages, tools=[WEB_SEARCH], extra_body={"thinking": {"type": "disabled"}}  # type: ignore[arg-type, list-item]
+        model="kimi-k2.6",
+        messages=messages,
+        tools=[WEB_SEARCH],
+        extra_body={"thinking": {"type": "disabled"}},  # type: ignore[arg-type, list-item]
     )
     return messages, reply
 
@@ -276,55 +319,87 @@ def test_web_search_call_shape(client: openai.OpenAI) -> None:
     assert arguments["usage"]["total_tokens"] == 1200
 
 
-def echo_messages(messages: list[dict[str, Any]], reply: Any, **tool_overrides: Any) -> list[dict[str, Any]]:
+def echo_messages(
+    messages: list[dict[str, Any]], reply: Any, **tool_overrides: Any
+) -> list[dict[str, Any]]:
     call = reply.choices[0].message.tool_calls[0]
-    tool = {"role": "tool", "tool_call_id": call.id, "name": "$web_search", "content": call.function.arguments}
+    tool = {
+        "role": "tool",
+        "tool_call_id": call.id,
+        "name": "$web_search",
+        "content": call.function.arguments,
+    }
     tool.update(tool_overrides)
     assistant = {
         "role": "assistant",
-        "tool_calls": [{"id": call.id, "type": call.type, "function": {"name": call.function.name, "arguments": call.function.arguments}}],
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": call.type,
+                "function": {"name": call.function.name, "arguments": call.function.arguments},
+            }
+        ],
     }
     return [*messages, assistant, tool]
 
 
-def test_web_search_echo_is_answered_and_billed(client: openai.OpenAI, kimi_emulator: KimiEmulator) -> None:
+def test_web_search_echo_is_answered_and_billed(
+    client: openai.OpenAI, kimi_emulator: KimiEmulator
+) -> None:
     messages, reply = search_round(client)
     follow = echo_messages(messages, reply)
     plain = client.chat.completions.create(
-        model="kimi-k2.6", messages=follow[:1], extra_body={"thinking": {"type": "disabled"}}  # type: ignore[arg-type]
+        model="kimi-k2.6",
+        messages=follow[:1],
+        extra_body={"thinking": {"type": "disabled"}},  # type: ignore[arg-type]
     )
     answer = client.chat.completions.create(
-        model="kimi-k2.6", messages=follow, tools=[WEB_SEARCH], extra_body={"thinking": {"type": "disabled"}}  # type: ignore[arg-type, list-item]
+        model="kimi-k2.6",
+        messages=follow,
+        tools=[WEB_SEARCH],
+        extra_body={"thinking": {"type": "disabled"}},  # type: ignore[arg-type, list-item]
     )
     assert answer.choices[0].finish_reason == "stop"
     assert "330 metres" in (answer.choices[0].message.content or "")
-    assert answer.usage is not None and plain.usage is not None
+    assert answer.usage is not None
+    assert plain.usage is not None
     assert answer.usage.prompt_tokens >= plain.usage.prompt_tokens + 1200
     assert kimi_emulator.chat_requests[-1]["messages"][-1]["name"] == "$web_search"
 
 
 @pytest.mark.parametrize(
     "override",
-    [{"content": '{"search_result": {"search_id": "other"}}'}, {"name": "web_search"}, {"content": "not json"}],
+    [
+        {"content": '{"search_result": {"search_id": "other"}}'},
+        {"name": "web_search"},
+        {"content": "not json"},
+    ],
 )
 def test_web_search_echo_must_be_verbatim(client: openai.OpenAI, override: dict[str, Any]) -> None:
     messages, reply = search_round(client)
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(
-            model="kimi-k2.6", messages=echo_messages(messages, reply, **override), tools=[WEB_SEARCH],  # type: ignore[arg-type, list-item]
+            model="kimi-k2.6",
+            messages=echo_messages(messages, reply, **override),
+            tools=[WEB_SEARCH],  # type: ignore[arg-type, list-item]
             extra_body={"thinking": {"type": "disabled"}},
         )
     assert caught.value.body == {  # type: ignore[comparison-overlap]
-        "message": "Invalid request: the tool message at position 2 must echo the $web_search arguments verbatim with name '$web_search'",
+        "message": "Invalid request: the tool message at position 2 must echo the $web_search "
+        "arguments verbatim with name '$web_search'",
         "type": "invalid_request_error",
     }
 
 
 def test_web_search_echo_may_be_reserialised(client: openai.OpenAI) -> None:
     messages, reply = search_round(client)
-    arguments = json.dumps(json.loads(reply.choices[0].message.tool_calls[0].function.arguments), indent=2)
+    arguments = json.dumps(
+        json.loads(reply.choices[0].message.tool_calls[0].function.arguments), indent=2
+    )
     answer = client.chat.completions.create(
-        model="kimi-k2.6", messages=echo_messages(messages, reply, content=arguments), tools=[WEB_SEARCH],  # type: ignore[arg-type, list-item]
+        model="kimi-k2.6",
+        messages=echo_messages(messages, reply, content=arguments),
+        tools=[WEB_SEARCH],  # type: ignore[arg-type, list-item]
         extra_body={"thinking": {"type": "disabled"}},
     )
     assert answer.choices[0].finish_reason == "stop"
@@ -335,13 +410,18 @@ def test_web_search_call_without_echo_is_rejected(client: openai.OpenAI) -> None
     follow = echo_messages(messages, reply)[:-1] + ask("and?")
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(
-            model="kimi-k2.6", messages=follow, tools=[WEB_SEARCH], extra_body={"thinking": {"type": "disabled"}}  # type: ignore[arg-type, list-item]
+            model="kimi-k2.6",
+            messages=follow,
+            tools=[WEB_SEARCH],
+            extra_body={"thinking": {"type": "disabled"}},  # type: ignore[arg-type, list-item]
         )
     assert "has no echoing tool message" in caught.value.body["message"]  # type: ignore[index]
 
 
 # ---- scripting ---------------------------------------------------------------------------------
-def test_scripted_replies_in_order_and_matched(client: openai.OpenAI, kimi_emulator: KimiEmulator) -> None:
+def test_scripted_replies_in_order_and_matched(
+    client: openai.OpenAI, kimi_emulator: KimiEmulator
+) -> None:
     kimi_emulator.script(Reply(content="first"))
     kimi_emulator.script(Reply(content="for weather"), when="weather")
     kimi_emulator.script(Reply(content="second"))
@@ -392,14 +472,23 @@ def test_scripted_web_search_round(client: openai.OpenAI, kimi_emulator: KimiEmu
     arguments = json.loads(reply.choices[0].message.tool_calls[0].function.arguments)  # type: ignore[index]
     assert arguments["usage"] == {"total_tokens": 77}
     answer = client.chat.completions.create(
-        model="kimi-k3", messages=echo_messages(messages, reply), tools=[WEB_SEARCH]  # type: ignore[arg-type, list-item]
+        model="kimi-k3",
+        messages=echo_messages(messages, reply),
+        tools=[WEB_SEARCH],  # type: ignore[arg-type, list-item]
     )
     assert "Python 3.11" in (answer.choices[0].message.content or "")
 
 
-def test_scripted_reply_waits_for_a_valid_request(rejects: Any, client: openai.OpenAI, kimi_emulator: KimiEmulator) -> None:
+def test_scripted_reply_waits_for_a_valid_request(
+    rejects: Any, client: openai.OpenAI, kimi_emulator: KimiEmulator
+) -> None:
     kimi_emulator.script(Reply(content="kept"))
-    rejects(400, "invalid_request_error", "invalid top_p: only 0.95 is allowed for this model", top_p=0.1)
+    rejects(
+        400,
+        "invalid_request_error",
+        "invalid top_p: only 0.95 is allowed for this model",
+        top_p=0.1,
+    )
     reply = client.chat.completions.create(model="kimi-k2.6", messages=ask("hi"))
     assert reply.choices[0].message.content == "kept"
 
@@ -423,7 +512,10 @@ def test_request_log_records_everything_but_the_key(raw: Any, kimi_emulator: Kim
     raw.request("GET", "/v1/files?purpose=image")
     raw.chat({"model": "kimi-k3", "messages": ask("hi")})
     logged = kimi_emulator.requests
-    assert [(r.method, r.path) for r in logged] == [("GET", "/v1/files"), ("POST", "/v1/chat/completions")]
+    assert [(r.method, r.path) for r in logged] == [
+        ("GET", "/v1/files"),
+        ("POST", "/v1/chat/completions"),
+    ]
     assert logged[0].query == {"purpose": "image"}
     assert logged[0].body is None
     assert logged[1].body == {"model": "kimi-k3", "messages": ask("hi")}

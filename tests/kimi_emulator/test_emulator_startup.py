@@ -1,4 +1,4 @@
-"""The three ways to start the emulator (Python sync/async, pytest plugin, CLI) and the public API."""
+"""The three ways to start the emulator (Python, pytest plugin, CLI) and the public API."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import kimi_emulator
 import openai
 import pytest
-
-import kimi_emulator
 from kimi_emulator import EmulatorConfig, KimiEmulator
 
 
@@ -48,15 +47,17 @@ def test_each_server_has_its_own_random_key() -> None:
 
 
 def test_naive_clock_is_refused() -> None:
-    from datetime import datetime  # noqa: PLC0415
+    from datetime import datetime
 
     with pytest.raises(ValueError, match="timezone-aware"):
-        EmulatorConfig(clock=datetime(2026, 1, 1))  # noqa: DTZ001
+        EmulatorConfig(clock=datetime(2026, 1, 1))
 
 
 async def test_async_form_serves_hundreds_of_concurrent_streams() -> None:
     async with KimiEmulator() as emulator:
-        sdk = openai.AsyncOpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
+        sdk = openai.AsyncOpenAI(
+            base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0
+        )
 
         async def one(index: int) -> str:
             stream = await sdk.chat.completions.create(

@@ -7,7 +7,6 @@ from typing import Any
 
 import openai
 import pytest
-
 from kimi_emulator import KimiEmulator
 
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
@@ -22,7 +21,7 @@ TOOL = {
 
 
 def tool_round(reasoning: Any = "I will call get_weather.") -> list[dict[str, Any]]:
-    """user -> assistant tool call -> tool result -> user, with ``reasoning`` on the call (or absent)."""
+    """user -> assistant tool call -> tool result, with ``reasoning`` on the call (or absent)."""
     call: dict[str, Any] = {
         "role": "assistant",
         "tool_calls": [
@@ -52,9 +51,9 @@ def test_missing_key_is_invalid_authentication(raw: Any) -> None:
 
 
 def test_wrong_key_is_incorrect_api_key(kimi_emulator: KimiEmulator) -> None:
-    with openai.OpenAI(base_url=kimi_emulator.base_url, api_key="sk-wrong", max_retries=0) as sdk:
-        with pytest.raises(openai.AuthenticationError) as caught:
-            sdk.models.list()
+    sdk = openai.OpenAI(base_url=kimi_emulator.base_url, api_key="sk-wrong", max_retries=0)
+    with sdk, pytest.raises(openai.AuthenticationError) as caught:
+        sdk.models.list()
     assert caught.value.body == {
         "message": "Incorrect API key provided",
         "type": "incorrect_api_key_error",
@@ -86,13 +85,33 @@ def test_models_before_their_sunset_still_serve(august: Any) -> None:
     ("model", "thinking", "message"),
     [
         ("kimi-k2.6", "on", "Invalid request: thinking must be an object"),
-        ("kimi-k2.6", {"type": "maybe"}, "Invalid request: thinking.type must be 'enabled' or 'disabled'"),
-        ("kimi-k2.6", {"type": "enabled", "budget": 5}, "Invalid request: thinking.budget is not supported for this model"),
-        ("kimi-k2.6", {"type": "enabled", "keep": "last"}, "Invalid request: thinking.keep must be 'all' or null"),
-        ("kimi-k2.7-code", {"type": "disabled"}, "invalid thinking: only type=enabled is allowed for this model"),
-        ("kimi-k2.7-code", {"type": "enabled", "keep": "none"}, "invalid thinking: only keep=all is allowed for this model"),
+        (
+            "kimi-k2.6",
+            {"type": "maybe"},
+            "Invalid request: thinking.type must be 'enabled' or 'disabled'",
+        ),
+        (
+            "kimi-k2.6",
+            {"type": "enabled", "budget": 5},
+            "Invalid request: thinking.budget is not supported for this model",
+        ),
+        (
+            "kimi-k2.6",
+            {"type": "enabled", "keep": "last"},
+            "Invalid request: thinking.keep must be 'all' or null",
+        ),
+        (
+            "kimi-k2.7-code",
+            {"type": "disabled"},
+            "invalid thinking: only type=enabled is allowed for this model",
+        ),
+        (
+            "kimi-k2.7-code",
+            {"type": "enabled", "keep": "none"},
+            "invalid thinking: only keep=all is allowed for this model",
+        ),
     ],
-)  # fmt: skip
+)
 def test_thinking_object_is_checked_per_model(
     rejects: Any, model: str, thinking: Any, message: str
 ) -> None:
@@ -147,23 +166,60 @@ def test_thinking_disabled_on_k26_sends_no_reasoning(client: openai.OpenAI) -> N
         extra_body={"thinking": {"type": "disabled"}},
     )
     assert reply.choices[0].message.reasoning_content == ""  # type: ignore[attr-defined]
-    assert reply.usage is not None and reply.usage.completion_tokens_details is None
+    assert reply.usage is not None
+    assert reply.usage.completion_tokens_details is None
 
 
 # ---- fixed sampling (section 2.3) --------------------------------------------------------------
 @pytest.mark.parametrize(
     ("model", "thinking", "field", "value", "message"),
     [
-        ("kimi-k2.6", "enabled", "temperature", 0.7, "invalid temperature: only 1 is allowed for this model"),
-        ("kimi-k2.6", "disabled", "temperature", 1.0, "invalid temperature: only 0.6 is allowed for this model"),
-        ("kimi-k3", None, "temperature", 0.5, "invalid temperature: only 1 is allowed for this model"),
-        ("kimi-k2.7-code", None, "temperature", 0.6, "invalid temperature: only 1 is allowed for this model"),
+        (
+            "kimi-k2.6",
+            "enabled",
+            "temperature",
+            0.7,
+            "invalid temperature: only 1 is allowed for this model",
+        ),
+        (
+            "kimi-k2.6",
+            "disabled",
+            "temperature",
+            1.0,
+            "invalid temperature: only 0.6 is allowed for this model",
+        ),
+        (
+            "kimi-k3",
+            None,
+            "temperature",
+            0.5,
+            "invalid temperature: only 1 is allowed for this model",
+        ),
+        (
+            "kimi-k2.7-code",
+            None,
+            "temperature",
+            0.6,
+            "invalid temperature: only 1 is allowed for this model",
+        ),
         ("kimi-k2.6", None, "top_p", 0.5, "invalid top_p: only 0.95 is allowed for this model"),
         ("kimi-k3", None, "n", 2, "invalid n: only 1 is allowed for this model"),
-        ("kimi-k2.6", None, "presence_penalty", 0.5, "invalid presence_penalty: only 0 is allowed for this model"),
-        ("kimi-k2.6", None, "frequency_penalty", 0.5, "invalid frequency_penalty: only 0 is allowed for this model"),
+        (
+            "kimi-k2.6",
+            None,
+            "presence_penalty",
+            0.5,
+            "invalid presence_penalty: only 0 is allowed for this model",
+        ),
+        (
+            "kimi-k2.6",
+            None,
+            "frequency_penalty",
+            0.5,
+            "invalid frequency_penalty: only 0 is allowed for this model",
+        ),
     ],
-)  # fmt: skip
+)
 def test_fixed_sampling_values(
     rejects: Any, model: str, thinking: str | None, field: str, value: float, message: str
 ) -> None:
@@ -203,7 +259,8 @@ def test_missing_reasoning_on_tool_call_message(rejects: Any) -> None:
     rejects(
         400,
         "invalid_request_error",
-        "thinking is enabled but reasoning_content is missing in assistant tool call message at index 1",
+        "thinking is enabled but reasoning_content is missing in assistant tool call message at "
+        "index 1",
         messages=tool_round(reasoning=None),
         tools=[TOOL],
     )
@@ -213,7 +270,8 @@ def test_empty_reasoning_counts_as_missing_on_k26(rejects: Any) -> None:
     rejects(
         400,
         "invalid_request_error",
-        "thinking is enabled but reasoning_content is missing in assistant tool call message at index 1",
+        "thinking is enabled but reasoning_content is missing in assistant tool call message at "
+        "index 1",
         messages=tool_round(reasoning=""),
         tools=[TOOL],
     )
@@ -356,7 +414,8 @@ def test_k26_thinking_off_accepts_forced_choice_by_default(
         extra_body={"thinking": {"type": "disabled"}},
     )
     calls = reply.choices[0].message.tool_calls
-    assert calls and calls[0].function.name == "get_weather"  # type: ignore[union-attr]
+    assert calls
+    assert calls[0].function.name == "get_weather"  # type: ignore[union-attr]
 
 
 def test_k26_thinking_off_forced_choice_switch(make_emulator: Any) -> None:
@@ -405,13 +464,35 @@ def image(url: str, kind: str = "image_url") -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("url", "kind", "message"),
     [
-        ("https://example.com/cat.png", "image_url", "Invalid request: unsupported image url, only base64 data urls and ms://<file_id> are supported"),
-        ("http://example.com/v.mp4", "video_url", "Invalid request: unsupported video url, only base64 data urls and ms://<file_id> are supported"),
-        ("data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", "image_url", "Invalid request: unsupported image format: text/plain; charset=utf-8"),
-        ("data:image/tiff;base64,AAAA", "image_url", "Invalid request: unsupported image format: image/tiff"),
-        ("ms://file_doesnotexist", "image_url", "Invalid request: file file_doesnotexist not found"),
+        (
+            "https://example.com/cat.png",
+            "image_url",
+            "Invalid request: unsupported image url, only base64 data urls and ms://<file_id> "
+            "are supported",
+        ),
+        (
+            "http://example.com/v.mp4",
+            "video_url",
+            "Invalid request: unsupported video url, only base64 data urls and ms://<file_id> "
+            "are supported",
+        ),
+        (
+            "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+            "image_url",
+            "Invalid request: unsupported image format: text/plain; charset=utf-8",
+        ),
+        (
+            "data:image/tiff;base64,AAAA",
+            "image_url",
+            "Invalid request: unsupported image format: image/tiff",
+        ),
+        (
+            "ms://file_doesnotexist",
+            "image_url",
+            "Invalid request: file file_doesnotexist not found",
+        ),
     ],
-)  # fmt: skip
+)
 def test_media_urls(rejects: Any, url: str, kind: str, message: str) -> None:
     rejects(400, "invalid_request_error", message, messages=image(url, kind))
 
@@ -596,7 +677,8 @@ def test_prompt_plus_max_tokens_at_the_window_is_accepted(raw: Any, client: open
         messages=messages,  # type: ignore[arg-type]
         max_completion_tokens=262_144 - estimate,
     )
-    assert reply.usage is not None and reply.usage.prompt_tokens == estimate
+    assert reply.usage is not None
+    assert reply.usage.prompt_tokens == estimate
 
 
 # ---- content filter (section 11) ---------------------------------------------------------------

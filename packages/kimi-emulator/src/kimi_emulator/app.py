@@ -26,7 +26,7 @@ __all__ = ["SIZE_HEADER", "STATE_KEY", "build_app"]
 SIZE_HEADER = "X-Kimi-Emulator-Size"
 STATE_KEY = web.AppKey("kimi_emulator_state", EmulatorState)
 _REQUEST_ID_KEY = web.RequestKey("kimi_emulator_request_id", str)
-_FAULTS_KEY = web.RequestKey("kimi_emulator_faults", list[Fault])
+_FAULTS_KEY = web.RequestKey("kimi_emulator_faults", tuple[Fault, ...])
 _BATCH_BYTES = 64 * 1024
 _GATEWAY_TIMEOUT_HTML = (
     "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
@@ -87,7 +87,7 @@ async def _middleware(request: web.Request, handler: _Handler) -> web.StreamResp
     try:
         _authenticate(request, state)
         faults = Fault.parse_header(request.headers.get(FAULT_HEADER, ""))
-        request[_FAULTS_KEY] = faults
+        request[_FAULTS_KEY] = tuple(faults)
         handled = False
         if request.path != "/v1/chat/completions":
             fault_response, handled = await _apply_faults(request, faults)
@@ -181,7 +181,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await _parse_json(request)
     if body is None:
         raise ApiError.invalid("Invalid request: the body must be a JSON object")
-    faults: list[Fault] = list(request[_FAULTS_KEY]) + state.faults.draw()
+    header_faults: tuple[Fault, ...] = request[_FAULTS_KEY]
+    faults = [*header_faults, *state.faults.draw()]
     scripted_fault = state.take(_last_text(body), faults=True)
     if isinstance(scripted_fault, Fault):
         faults.append(scripted_fault)

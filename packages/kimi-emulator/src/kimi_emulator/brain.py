@@ -192,7 +192,13 @@ def think(
     if request.partial_prefix:
         prefix = request.partial_prefix
         content = content.removeprefix(prefix) if content.startswith(prefix) else f" {content}"
-    reasoning = None
-    if request.thinking:
-        reasoning = f"The user wrote: {' '.join(text.split())[:120]}. I will answer directly."
+    reasoning = _reasoning(text, content) if request.thinking else None
     return Reply(content=content, reasoning=reasoning)
+
+
+def _reasoning(text: str, answer: str) -> str:
+    expression = find_expression(text)
+    if expression and answer.strip() == _answer_text(text):
+        return f"I need to compute {expression}. Working it out: {expression} = {answer.strip()}."
+    asked = " ".join(text.split())[:120].rstrip(".!?")
+    return f"The user wrote: {asked}. I will answer directly."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,9 @@ __all__ = [
     "to_json",
 ]
 
-_FILLER_REASONING = "think "
-_FILLER_CONTENT = "word "
+# One token each (see tokens.py), so N requested chunks cost N completion tokens.
+_FILLER_REASONING = " hm"
+_FILLER_CONTENT = " ok"
 
 
 @dataclass
@@ -168,6 +170,8 @@ def compose(
     budget = (
         request.max_tokens if request.max_tokens is not None else request.spec.default_max_tokens
     )
+    if request.max_tokens is None and size != (None, None):
+        budget = sys.maxsize  # an explicit size request is not cut by the default max_tokens
     truncated = False
     reasoning_tokens: int | None = None
     if reasoning_pieces is not None:
