@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 
 import kimi_core
 import pytest
@@ -249,11 +250,11 @@ def test_credentials_from_environment(monkeypatch):
     monkeypatch.setenv("KIMI_BASE_URL", "https://kimi.invalid/v1")
     client = KimiClient()
     assert client.base_url == "https://kimi.invalid/v1"
-    assert client._api_key == "sk-kimi"
+    assert client._key.value == "sk-kimi"
     monkeypatch.setenv("MOONSHOT_API_KEY", "sk-moonshot")
     monkeypatch.setenv("MOONSHOT_BASE_URL", "https://moonshot.invalid/v1/")
     client = KimiClient()
-    assert (client._api_key, client.base_url) == ("sk-moonshot", "https://moonshot.invalid/v1")
+    assert (client._key.value, client.base_url) == ("sk-moonshot", "https://moonshot.invalid/v1")
     assert KimiClient(region="cn").base_url == "https://api.moonshot.cn/v1"
     monkeypatch.delenv("MOONSHOT_BASE_URL")
     monkeypatch.delenv("KIMI_BASE_URL")
@@ -279,7 +280,9 @@ def test_key_never_in_repr_or_errors(kimi_emulator):
     canary = "sk-canary-0123456789"
     client = KimiClient(api_key=canary, base_url=kimi_emulator.base_url, max_retries=0)
     assert canary not in repr(client)
-    assert canary not in str(vars(client).get("retry_policy"))
+    assert canary not in repr(vars(client))
+    with pytest.raises(TypeError, match="not serialized"):
+        pickle.dumps(client)
     with pytest.raises(kimi_core.AuthenticationError) as info:
         client.complete(_request())
     assert canary not in str(info.value)

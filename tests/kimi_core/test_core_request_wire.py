@@ -457,3 +457,51 @@ def test_inline_media_over_the_request_limit_is_refused(monkeypatch):
         build_chat_request(
             [Message.user([ImagePart(data=PNG, mime_type="image/png")])], ChatSettings()
         )
+
+
+def test_k3_dynamic_tools_on_a_system_message(client, kimi_emulator):
+    history = [
+        Message.user("hi"),
+        Message.assistant("Hello."),
+        Message.system_tools([WEATHER]),
+        Message.user("Weather in Paris?"),
+    ]
+    body = _send(client, kimi_emulator, history, ChatSettings("kimi-k3"), tool_choice="required")
+    assert body["messages"][2] == {
+        "role": "system",
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "parameters": WEATHER.parameters,
+                    "description": "Weather for a city",
+                },
+            }
+        ],
+    }
+    assert body["tool_choice"] == "required"
+
+
+@pytest.mark.parametrize(
+    ("model", "messages", "tools", "message"),
+    [
+        (
+            "kimi-k2.6",
+            [Message.system_tools([WEATHER]), Message.user("x")],
+            None,
+            "does not support",
+        ),
+        (
+            "kimi-k3",
+            [Message("system", "text", tools=[WEATHER]), Message.user("x")],
+            None,
+            "carries no content",
+        ),
+        ("kimi-k3", [Message("user", "x", tools=[WEATHER])], None, "only system messages"),
+        ("kimi-k3", [Message.system_tools([WEATHER]), Message.user("x")], [WEATHER], "duplicated"),
+    ],
+)
+def test_dynamic_tools_misuse(model, messages, tools, message):
+    with pytest.raises(ValueError, match=message):
+        build_chat_request(messages, ChatSettings(model), tools=tools)

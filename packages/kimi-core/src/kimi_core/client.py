@@ -199,6 +199,23 @@ class AsyncChatStream(AsyncIterator[StreamDelta]):
         await self.aclose()
 
 
+class _Secret:
+    """Holds the API key so that repr, vars() and tracebacks show a mask instead."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "a Kimi API key is not serialized; pass it again when rebuilding the client"
+        )
+
+
 class KimiClient:
     """A Kimi API client. Cheap to create: instances with equal settings share one pool.
 
@@ -229,7 +246,8 @@ class KimiClient:
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
-        self._api_key, self.base_url = resolve_credentials(api_key, base_url, region)
+        key, self.base_url = resolve_credentials(api_key, base_url, region)
+        self._key = _Secret(key)
         self.timeout = float(timeout)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
@@ -245,12 +263,12 @@ class KimiClient:
     @property
     def sdk(self) -> openai.OpenAI:
         """The shared sync openai SDK client (``max_retries=0``)."""
-        return shared_sync_sdk(self._api_key, self.base_url, self.timeout, self.default_headers)
+        return shared_sync_sdk(self._key.value, self.base_url, self.timeout, self.default_headers)
 
     @property
     def async_sdk(self) -> openai.AsyncOpenAI:
         """The shared async openai SDK client of the running event loop."""
-        return shared_async_sdk(self._api_key, self.base_url, self.timeout, self.default_headers)
+        return shared_async_sdk(self._key.value, self.base_url, self.timeout, self.default_headers)
 
     def _with_retries(self, send: Callable[[], _T], model: str | None) -> _T:
         attempt = 0
@@ -489,12 +507,18 @@ class KimiClient:
 
         Uses the request's own wire messages, i.e. exactly the chat conversion.
         """
+        if request.remote_media:
+            inline_remote_media(request.body["messages"], request.settings.media)
+            request.remote_media = False
         body = {"model": request.body["model"], "messages": request.body["messages"]}
         data = self.request_json("POST", "/tokenizers/estimate-token-count", body=body)
         return _total_tokens(data)
 
     async def aestimate_tokens(self, request: ChatRequest) -> int:
         """Async :meth:`estimate_tokens`."""
+        if request.remote_media:
+            await ainline_remote_media(request.body["messages"], request.settings.media)
+            request.remote_media = False
         body = {"model": request.body["model"], "messages": request.body["messages"]}
         data = await self.arequest_json("POST", "/tokenizers/estimate-token-count", body=body)
         return _total_tokens(data)

@@ -148,6 +148,8 @@ def messages_to_wire(
             raise TypeError(f"{where}: expected Message, got {type(msg).__name__}")
         if msg.role not in _ROLES:
             raise ValueError(f"{where}: unknown role {msg.role!r}; use one of {', '.join(_ROLES)}.")
+        if msg.tools and msg.role != "system":
+            raise ValueError(f"{where}: only system messages can carry tools.")
         if msg.partial and (msg.role != "assistant" or i != last):
             raise ValueError(
                 f"{where}: partial=True is only allowed on the last message, which must be an "
@@ -168,7 +170,26 @@ def messages_to_wire(
     return out
 
 
+def _dynamic_tools(msg: Message, where: str, profile: ModelProfile) -> dict[str, Any]:
+    if msg.role != "system":
+        raise ValueError(f"{where}: only system messages can carry tools (dynamic tool loading).")
+    if not profile.dynamic_tools:
+        raise ValueError(
+            f"{where}: {profile.id} does not support tools declared on a system message; pass "
+            "them as request tools instead."
+        )
+    if msg.content:
+        raise ValueError(
+            f"{where}: a system message that loads tools carries no content; put the text in a "
+            "separate system message."
+        )
+    wire_tools, _ = tools_to_wire(msg.tools)
+    return {"role": "system", "tools": wire_tools}
+
+
 def _user_or_system(msg: Message, where: str, profile: ModelProfile) -> dict[str, Any]:
+    if msg.tools:
+        return _dynamic_tools(msg, where, profile)
     wire: dict[str, Any] = {"role": msg.role}
     if isinstance(msg.content, str):
         wire["content"] = msg.content

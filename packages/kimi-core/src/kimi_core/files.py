@@ -104,7 +104,7 @@ def _prepare(
 def _cache_key(client: KimiClient, content: bytes, purpose: str) -> tuple[str, str, str, str]:
     from kimi_core.transport import PoolKey
 
-    digest = PoolKey.make(client.base_url, client._api_key, 0, None).key_digest
+    digest = PoolKey.make(client.base_url, client._key.value, 0, None).key_digest
     return (client.base_url, digest, purpose, hashlib.sha256(content).hexdigest())
 
 

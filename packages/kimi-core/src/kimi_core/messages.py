@@ -91,6 +91,8 @@ class Message:
         tool_call_id: For a tool message: the call it answers.
         name: Speaker name (partial mode role-play) or, on a tool message, the tool's name.
         partial: Marks the last assistant message as a prefix the model continues (partial mode).
+        tools: On a system message without content: tools that apply from this point on (K3
+            dynamic tool loading).
     """
 
     role: Role
@@ -100,11 +102,17 @@ class Message:
     tool_call_id: str | None = None
     name: str | None = None
     partial: bool = False
+    tools: list[Tool] = field(default_factory=list)
 
     @classmethod
     def system(cls, content: str | list[ContentPart]) -> Message:
         """A system message."""
         return cls("system", content)
+
+    @classmethod
+    def system_tools(cls, tools: Sequence[Tool]) -> Message:
+        """A system message that loads tools mid-conversation (K3 dynamic tools)."""
+        return cls("system", None, tools=list(tools))
 
     @classmethod
     def user(cls, content: str | list[ContentPart]) -> Message:

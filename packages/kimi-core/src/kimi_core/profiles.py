@@ -84,6 +84,7 @@ class ModelProfile:
         json_mode: Accepts ``response_format`` ``json_object``.
         web_search: Accepts the builtin ``$web_search`` tool.
         web_search_with_thinking: ``$web_search`` may be combined with thinking on.
+        dynamic_tools: Accepts tools declared mid-conversation on a system message (K3).
         retired_on: The date the service stopped serving the model (404 after it).
         replacement: The model to use instead once retired.
         known: False for the permissive profile given to ids the table does not list.
@@ -109,6 +110,7 @@ class ModelProfile:
     json_mode: bool = True
     web_search: bool = True
     web_search_with_thinking: bool = True
+    dynamic_tools: bool = False
     retired_on: date | None = None
     replacement: str | None = None
     known: bool = True
@@ -172,6 +174,7 @@ _K3 = ModelProfile(
     keep_always=True,
     effort_levels=EFFORT_LEVELS,
     default_effort="max",
+    dynamic_tools=True,
     fixed_sampling_thinking=_THINKING_ON,
     fixed_sampling_plain=_THINKING_ON,
     tool_choice_thinking=_REQUIRED_ONLY,
@@ -276,6 +279,7 @@ _PERMISSIVE = ModelProfile(
     accepts_keep=True,
     effort_levels=EFFORT_LEVELS,
     structured_output=True,
+    dynamic_tools=True,
     known=False,
 )
 

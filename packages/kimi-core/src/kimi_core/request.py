@@ -210,19 +210,25 @@ def _add_tools(
     settings: ChatSettings,
     adjustments: list[str],
 ) -> bool:
-    web_search = False
     if tools:
-        wire_tools, web_search = tools_to_wire(tools)
-        if web_search:
-            if not profile.web_search:
-                raise ValueError(f"{profile.id} does not support the $web_search builtin tool.")
-            if thinking.enabled and not profile.web_search_with_thinking:
-                raise ValueError(
-                    f"{profile.id} cannot use $web_search with thinking on; set thinking=False."
-                )
-        body["tools"] = wire_tools
+        body["tools"], _ = tools_to_wire(tools)
+    declared = [*body.get("tools", ()), *(t for m in body["messages"] for t in m.get("tools", ()))]
+    seen: set[str] = set()
+    for tool in declared:
+        name = tool["function"]["name"]
+        if name in seen:
+            raise ValueError(f"function name {name!r} is duplicated; names must be unique.")
+        seen.add(name)
+    web_search = "$web_search" in seen
+    if web_search:
+        if not profile.web_search:
+            raise ValueError(f"{profile.id} does not support the $web_search builtin tool.")
+        if thinking.enabled and not profile.web_search_with_thinking:
+            raise ValueError(
+                f"{profile.id} cannot use $web_search with thinking on; set thinking=False."
+            )
     if tool_choice is not None:
-        names = {t["function"]["name"] for t in body.get("tools", ()) if t["type"] == "function"}
+        names = {t["function"]["name"] for t in declared if t["type"] == "function"}
         body["tool_choice"] = _tool_choice_to_wire(
             tool_choice,
             profile=profile,
