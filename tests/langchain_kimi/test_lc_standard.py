@@ -3,9 +3,9 @@
 The emulator's rule-based brain calls a tool only when the prompt names it and answers JSON mode
 with a fixed shape. Where a standard test relies on a model understanding the prompt ("What is
 the weather in San Francisco?" -> get_weather), the test scripts the model's reply with
-`emulator.script(Reply(...), when=<prompt>)` before the standard test runs unchanged (langchain-tests
-forbids overriding its tests): ChatKimi's request, parsing and round trip are what is tested, not
-the emulator's wits.
+`emulator.script(Reply(...), when=<prompt>)` before the standard test runs unchanged
+(langchain-tests forbids overriding its tests): ChatKimi's request, parsing and round trip are what
+is tested, not the emulator's wits.
 
 Capability flags say what Kimi does; three are off for a reason other than Kimi lacking the feature,
 because their standard tests download fixtures from the internet (raw.githubusercontent.com etc.),
@@ -21,11 +21,10 @@ import pytest
 from kimi_emulator import KimiEmulator, Reply, ToolCall
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_kimi import ChatKimi
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 from syrupy.assertion import SnapshotAssertion
-
-from langchain_kimi import ChatKimi
 
 # Long enough for the emulator's prompt cache (like Kimi's, it caches prefixes of a real size).
 _CACHEABLE_PROMPT = "Summarise the following notes. " + " ".join(
@@ -74,7 +73,7 @@ class TestChatKimiUnit(ChatModelUnitTests):
             "load(allowed_objects='all') only admits classes in langchain-core's own "
             "SERIALIZABLE_MAPPING; a third-party package cannot register there without patching "
             "core's private globals. dumpd matches the snapshot; load with an explicit allowlist "
-            "is tested in test_chat_model.py."
+            "is tested in test_lc_chat_model.py."
         ),
         strict=True,
         raises=ValueError,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import langchain_kimi  # noqa: F401  (registers the translator)
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.block_translators import get_translator
-
-import langchain_kimi  # noqa: F401  (registers the translator)
 from langchain_kimi._translator import PROVIDER
 
 SEARCH = {
@@ -110,7 +109,11 @@ def test_aggregated_chunks_yield_reasoning_then_text_and_parsed_tool_calls() -> 
 
 def test_list_content_passes_standard_blocks_through() -> None:
     message = AIMessage(
-        content=["plain", {"type": "text", "text": " more"}, {"type": "reasoning", "reasoning": "r"}],
+        content=[
+            "plain",
+            {"type": "text", "text": " more"},
+            {"type": "reasoning", "reasoning": "r"},
+        ],
         response_metadata=_meta(),
     )
     assert message.content_blocks == [

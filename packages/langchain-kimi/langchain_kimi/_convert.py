@@ -136,7 +136,17 @@ def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str | None, str |
 
 
 def _tool_calls(message: AIMessage) -> list[ToolCall]:
-    calls: list[ToolCall] = []
+    # Server-side calls the model made next to client calls (ChatKimi keeps them aside so agents
+    # never try to run them); kimi-core echoes them back.
+    calls = [
+        ToolCall(
+            id=call["id"],
+            name=call["function"]["name"],
+            arguments=call["function"]["arguments"],
+            type="builtin_function",
+        )
+        for call in message.additional_kwargs.get("builtin_tool_calls") or ()
+    ]
     for call in message.tool_calls:
         calls.append(
             ToolCall(

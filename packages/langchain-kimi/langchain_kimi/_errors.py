@@ -147,4 +147,3 @@ def mapped_errors() -> Iterator[None]:
         if mapped is error:
             raise
         raise mapped.with_traceback(error.__traceback__) from None
-

@@ -168,7 +168,7 @@ class BlockIndexer:
                     self._run_index = self._take()
                 block["index"] = self._run_index
             else:
-                block["index"] = self._take()  # type: ignore[typeddict-unknown-key]
+                block["index"] = self._take()
                 self._run_type = None
         return blocks
 

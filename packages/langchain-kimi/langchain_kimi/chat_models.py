@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from kimi_core import (
     DEFAULT_TIMEOUT,
@@ -22,8 +22,19 @@ from kimi_core import (
 )
 from kimi_core import ChatResult as KimiResult
 from kimi_core.transport import resolve_credentials
-from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.language_models import (
+    BaseChatModel,
+    LangSmithParams,
+    LanguageModelInput,
+    ModelProfile,
+)
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    convert_to_messages,
+)
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
@@ -36,7 +47,6 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
 
 from langchain_kimi import _translator
 from langchain_kimi._convert import to_kimi_messages
@@ -48,7 +58,6 @@ if TYPE_CHECKING:
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
     )
-    from langchain_core.language_models.chat_models import LangSmithParams
     from langchain_core.messages import InvalidToolCall, UsageMetadata
     from langchain_core.messages import ToolCall as LCToolCall
     from langchain_core.output_parsers import BaseOutputParser
@@ -350,9 +359,9 @@ class ChatKimi(BaseChatModel):
         max_tokens = kwargs.get("max_tokens", kwargs.get("max_completion_tokens", self.max_tokens))
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        stops = stop or kwargs.get("stop") or self.stop
+        if stops:
+            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
         return params
 
     # -- request ------------------------------------------------------------------------------
@@ -422,7 +431,9 @@ class ChatKimi(BaseChatModel):
         if result.builtin_calls:
             # Unanswered builtin calls made next to client calls: kimi-core echoes them when this
             # message goes back into the history.
-            additional["builtin_tool_calls"] = [_call_to_wire(call) for call in result.builtin_calls]
+            additional["builtin_tool_calls"] = [
+                _call_to_wire(call) for call in result.builtin_calls
+            ]
         return AIMessage(
             content=result.text,
             additional_kwargs=additional,
@@ -542,7 +553,6 @@ class ChatKimi(BaseChatModel):
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
             return self._streamed_result(stream.result, run_id, kwargs)
 
-
     def _streamed_result(
         self, result: KimiResult | None, run_id: str | None, kwargs: Mapping[str, Any]
     ) -> ChatResult:
@@ -661,18 +671,24 @@ class ChatKimi(BaseChatModel):
             raise ValueError(msg)
         if method is None:
             method = (
-                "json_schema" if get_profile(self.model_name).structured_output else "function_calling"
+                "json_schema"
+                if get_profile(self.model_name).structured_output
+                else "function_calling"
             )
+        if method not in ("json_schema", "function_calling", "json_mode"):
+            msg = (
+                f"Unknown method {method!r}; use 'json_schema', 'function_calling' or 'json_mode'."
+            )
+            raise ValueError(msg)
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
         ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
         parser: BaseOutputParser[Any]
+        llm: Runnable[LanguageModelInput, Any]
         if method == "json_mode":
-            llm = self.bind(response_format={"type": "json_object"}, ls_structured_output_format=ls_format)
-            parser = (
-                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
-                if is_pydantic
-                else JsonOutputParser()
+            llm = self.bind(
+                response_format={"type": "json_object"}, ls_structured_output_format=ls_format
             )
+            parser = _json_parser(schema)
         elif schema is None:
             msg = f"with_structured_output(method={method!r}) needs a schema."
             raise ValueError(msg)
@@ -686,21 +702,12 @@ class ChatKimi(BaseChatModel):
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
             )
-        elif method == "json_schema":
+        else:
             llm = self.bind(
                 response_format=_json_schema_format(schema, strict),
                 ls_structured_output_format=ls_format,
             )
-            parser = (
-                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
-                if is_pydantic
-                else JsonOutputParser()
-            )
-        else:
-            msg = (
-                f"Unknown method {method!r}; use 'json_schema', 'function_calling' or 'json_mode'."
-            )
-            raise ValueError(msg)
+            parser = _json_parser(schema)
         if not include_raw:
             return llm | parser
         parser_assign = RunnablePassthrough.assign(
@@ -732,7 +739,7 @@ class ChatKimi(BaseChatModel):
         if tools:
             msg = "Kimi's token estimate endpoint does not count tools; call it without tools."
             raise NotImplementedError(msg)
-        request = self._request(messages, None, {}, stream=False)
+        request = self._request(convert_to_messages(messages), None, {}, stream=False)
         with mapped_errors():
             return self.client.estimate_tokens(request)
 
@@ -841,6 +848,12 @@ def _tool_choice(choice: str | bool | dict[str, Any]) -> str | dict[str, Any]:
     if choice is False:
         return "none"
     return choice
+
+
+def _json_parser(schema: dict[str, Any] | type | None) -> BaseOutputParser[Any]:
+    if isinstance(schema, type) and is_basemodel_subclass(schema):
+        return PydanticOutputParser(pydantic_object=schema)
+    return JsonOutputParser()
 
 
 def _json_schema_format(schema: dict[str, Any] | type, strict: bool | None) -> dict[str, Any]:
