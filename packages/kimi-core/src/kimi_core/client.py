@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import warnings
@@ -291,6 +290,8 @@ class KimiClient:
                 error = translate_error(exc, model=model)
                 if not self.retry_policy.should_retry(error, attempt):
                     raise error from exc
+            import asyncio
+
             await asyncio.sleep(self.retry_policy.delay(error, attempt))
             attempt += 1
 

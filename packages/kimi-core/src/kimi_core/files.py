@@ -6,8 +6,6 @@ uploaded twice by one process.
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +81,8 @@ def _read(data: bytes | str | Path) -> tuple[bytes, str | None]:
 def _prepare(
     data: bytes | str | Path, filename: str | None, purpose: str, mime_type: str | None
 ) -> tuple[bytes, tuple[str, bytes, str]]:
+    import mimetypes
+
     if purpose not in _PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(_PURPOSES)}, got {purpose!r}.")
     content, found_name = _read(data)
@@ -102,6 +102,8 @@ def _prepare(
 
 
 def _cache_key(client: KimiClient, content: bytes, purpose: str) -> tuple[str, str, str, str]:
+    import hashlib
+
     from kimi_core.transport import PoolKey
 
     digest = PoolKey.make(client.base_url, client._key.value, 0, None).key_digest

@@ -7,7 +7,6 @@ settings share one SDK client, hence one connection pool (sync), or one per even
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import weakref
@@ -83,6 +82,8 @@ class PoolKey(NamedTuple):
         cls, base_url: str, api_key: str, timeout: float, headers: Mapping[str, str] | None
     ) -> PoolKey:
         """Build a key; the API key is hashed so it never sits in a dict key in clear."""
+        import hashlib
+
         digest = hashlib.sha256(api_key.encode()).hexdigest()
         return cls(base_url, digest, float(timeout), tuple(sorted((headers or {}).items())))
 
