@@ -241,10 +241,11 @@ def _assistant(
     if reasoning is not None and not isinstance(reasoning, str):
         raise TypeError(f"{where}.reasoning must be a str or None")
     needed = thinking.enabled and (bool(msg.tool_calls) or thinking.keep)
-    if needed:
+    if needed and not msg.partial:
         wire["reasoning_content"] = reasoning or REASONING_PLACEHOLDER
-    elif reasoning and not profile.known:
-        # A model we know nothing about may think: returning what we have cannot hurt.
+    elif reasoning and (msg.partial or not profile.known):
+        # A partial message's reasoning is a prefix the model continues, so it is never invented;
+        # and a model we know nothing about may think, so returning what we have cannot hurt.
         wire["reasoning_content"] = reasoning
     if msg.partial:
         wire["partial"] = True
