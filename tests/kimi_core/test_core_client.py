@@ -320,3 +320,16 @@ def test_redirect_to_another_host_drops_the_key(kimi_emulator, replay_server):
     with pytest.raises(kimi_core.AuthenticationError):
         client.complete(_request())
     assert "authorization" not in {k.lower() for k in kimi_emulator.requests[-1].headers}
+
+
+def test_logprobs_requested_and_returned(client, kimi_emulator):
+    request = _request(model="kimi-k2.6", logprobs=True, top_logprobs=2)
+    result = client.complete(request)
+    assert kimi_emulator.chat_requests[-1]["logprobs"] is True
+    assert kimi_emulator.chat_requests[-1]["top_logprobs"] == 2
+    assert result.logprobs
+    streamed = list(client.stream(_request(stream=True, logprobs=True)))[-1].result
+    assert streamed is not None
+    assert streamed.logprobs
+    with pytest.raises(ValueError, match="needs logprobs=True"):
+        _request(top_logprobs=2)

@@ -476,3 +476,14 @@ def test_stream_cut_before_finish_is_incomplete():
     acc.mark_done()
     with pytest.raises(kimi_core.IncompleteStreamError, match="finish_reason"):
         acc.result()
+
+
+@pytest.mark.parametrize("name", ["moonshotai-logprobs.json", "moonshotai-logprobs.chunks.txt"])
+def test_logprobs_recordings(name):
+    path = RECORDINGS / name
+    if name.endswith(".chunks.txt"):
+        result = _feed(path)
+    else:
+        result = parse_completion(json.loads(path.read_text()))
+    assert result.logprobs is not None
+    assert "".join(entry["token"] for entry in result.logprobs) == result.text == "OK!"

@@ -49,6 +49,8 @@ class ChatSettings:
         stop: Stop string(s): at most 5, each at most 32 bytes.
         prompt_cache_key: A stable session/task id that improves prompt-cache hits.
         safety_identifier: A hashed end-user id.
+        logprobs: Ask for token log probabilities (``ChatResult.logprobs``).
+        top_logprobs: Alternatives per token (0-20; needs ``logprobs``).
         stream_usage: Ask for the trailing usage chunk when streaming (``stream_options``).
         tool_choice_policy: When the model rejects a forced ``tool_choice`` in this thinking state:
             ``"downgrade"`` sends ``"auto"`` (recorded in ``ChatRequest.adjustments``), ``"error"``
@@ -71,6 +73,8 @@ class ChatSettings:
     stop: str | Sequence[str] | None = None
     prompt_cache_key: str | None = None
     safety_identifier: str | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
     stream_usage: bool = True
     tool_choice_policy: Literal["downgrade", "error"] = "downgrade"
     web_search_max_rounds: int = 8
@@ -240,6 +244,19 @@ def _add_tools(
     return web_search
 
 
+def _logprobs(settings: ChatSettings) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if settings.logprobs is not None:
+        out["logprobs"] = settings.logprobs
+    if settings.top_logprobs is not None:
+        if not settings.logprobs:
+            raise ValueError("top_logprobs needs logprobs=True.")
+        if not 0 <= settings.top_logprobs <= 20:
+            raise ValueError(f"top_logprobs must be between 0 and 20, got {settings.top_logprobs}.")
+        out["top_logprobs"] = settings.top_logprobs
+    return out
+
+
 def _check_max_tokens(max_tokens: int, profile: ModelProfile) -> int:
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
         raise TypeError("max_tokens must be an int")
@@ -321,6 +338,7 @@ def build_chat_request(
         body["prompt_cache_key"] = settings.prompt_cache_key
     if settings.safety_identifier is not None:
         body["safety_identifier"] = settings.safety_identifier
+    body.update(_logprobs(settings))
     if stream:
         body["stream"] = True
         if settings.stream_usage:

@@ -10,7 +10,14 @@ from typing import Any
 from kimi_core.errors import MalformedResponseError, error_from_body
 from kimi_core.messages import ToolCall
 
-__all__ = ["ChatResult", "Usage", "WebSearch", "parse_completion", "usage_from_wire"]
+__all__ = [
+    "ChatResult",
+    "Usage",
+    "WebSearch",
+    "logprob_entries",
+    "parse_completion",
+    "usage_from_wire",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +122,8 @@ class ChatResult:
         builtin_calls: Builtin calls in this final answer the loop did not resolve (only when the
             model called a builtin and a client function at once; kept for the history).
         raw: The final response body (non-stream) or None (stream).
+        system_fingerprint: The server's ``system_fingerprint``, when sent.
+        logprobs: ``choices[0].logprobs.content`` entries, when asked for.
     """
 
     id: str | None = None
@@ -129,6 +138,7 @@ class ChatResult:
     builtin_calls: list[ToolCall] = field(default_factory=list)
     raw: dict[str, Any] | None = None
     system_fingerprint: str | None = None
+    logprobs: list[dict[str, Any]] | None = None
 
 
 def _tool_calls_from_wire(raw: object) -> tuple[list[ToolCall], list[ToolCall]]:
@@ -154,6 +164,13 @@ def _tool_calls_from_wire(raw: object) -> tuple[list[ToolCall], list[ToolCall]]:
         )
         (builtins if call.is_builtin else functions).append(call)
     return functions, builtins
+
+
+def logprob_entries(choice: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The ``logprobs.content`` list of a choice (or stream choice), or None."""
+    found = choice.get("logprobs")
+    content = found.get("content") if isinstance(found, Mapping) else None
+    return content if isinstance(content, list) else None
 
 
 def parse_completion(body: Mapping[str, Any], *, request_id: str | None = None) -> ChatResult:
@@ -197,4 +214,5 @@ def parse_completion(body: Mapping[str, Any], *, request_id: str | None = None) 
         request_id=request_id,
         raw=dict(body),
         system_fingerprint=body.get("system_fingerprint"),
+        logprobs=logprob_entries(choice),
     )

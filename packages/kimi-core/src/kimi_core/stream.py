@@ -8,7 +8,7 @@ from typing import Any
 
 from kimi_core.errors import IncompleteStreamError, MalformedResponseError, error_from_body
 from kimi_core.messages import ToolCall
-from kimi_core.response import ChatResult, Usage, WebSearch, usage_from_wire
+from kimi_core.response import ChatResult, Usage, WebSearch, logprob_entries, usage_from_wire
 
 __all__ = ["StreamAccumulator", "StreamDelta", "ToolCallChunk"]
 
@@ -71,6 +71,7 @@ class StreamAccumulator:
     __slots__ = (
         "_calls",
         "_choice_usage",
+        "_logprobs",
         "_reasoning",
         "_slots",
         "_text",
@@ -89,6 +90,7 @@ class StreamAccumulator:
         self._reasoning: list[str] = []
         self._calls: dict[int, _CallBuffer] = {}
         self._slots: list[int] = []
+        self._logprobs: list[dict[str, Any]] | None = None
         self._choice_usage: Usage | None = None
         self._top_usage: Usage | None = None
         self.id: str | None = None
@@ -119,9 +121,7 @@ class StreamAccumulator:
             error.request_id = error.request_id or self.request_id
             raise error
         if self.id is None:
-            self.id = chunk.get("id")
-            self.model = chunk.get("model")
-            self.created = chunk.get("created")
+            self._first(chunk)
         fingerprint = chunk.get("system_fingerprint")
         if fingerprint:
             self.system_fingerprint = fingerprint
@@ -139,6 +139,8 @@ class StreamAccumulator:
             delta = choice.get("delta")
             if delta:
                 text, reasoning, calls = self._feed_delta(delta, chunk)
+            if "logprobs" in choice:
+                self._feed_logprobs(choice)
             finish = choice.get("finish_reason")
             if finish:
                 self.finish_reason = finish
@@ -150,6 +152,18 @@ class StreamAccumulator:
         if text is None and reasoning is None and not calls and not finish and usage is None:
             return None
         return StreamDelta(text, reasoning, calls, finish or None, usage)
+
+    def _first(self, chunk: Mapping[str, Any]) -> None:
+        self.id = chunk.get("id")
+        self.model = chunk.get("model")
+        self.created = chunk.get("created")
+
+    def _feed_logprobs(self, choice: Mapping[str, Any]) -> None:
+        entries = logprob_entries(choice)
+        if entries:
+            if self._logprobs is None:
+                self._logprobs = []
+            self._logprobs.extend(entries)
 
     def _feed_delta(
         self, delta: Mapping[str, Any], chunk: object
@@ -283,4 +297,5 @@ class StreamAccumulator:
             usage=self.usage,
             request_id=self.request_id,
             system_fingerprint=self.system_fingerprint,
+            logprobs=self._logprobs,
         )
