@@ -186,3 +186,9 @@ def test_sampling_rejected_before_any_request(model, thinking_on, params, messag
 def test_sampling_unknown_parameter():
     with pytest.raises(ValueError, match="unknown sampling parameter"):
         check_sampling(get_profile("kimi-k2.6"), True, top_k=3)
+
+
+@pytest.mark.parametrize(("thinking", "preserve"), [("yes", False), (1, False), (None, "all")])
+def test_thinking_knob_types(thinking, preserve):
+    with pytest.raises(TypeError, match="must be"):
+        resolve_thinking(get_profile("kimi-k2.6"), thinking, preserve)

@@ -299,6 +299,8 @@ def build_chat_request(
         ValueError: An impossible combination; the message names the problem and the fix.
         TypeError: A value of the wrong type.
     """
+    if not isinstance(settings.model, str) or not settings.model:
+        raise ValueError("settings.model must be a non-empty model id such as 'kimi-k2.6'.")
     profile = profile or get_profile(settings.model)
     thinking = resolve_thinking(
         profile, settings.thinking, settings.preserve_thinking, settings.reasoning_effort

@@ -47,6 +47,10 @@ def resolve_thinking(
     Raises:
         ValueError: The combination is impossible for this model; the message says what is allowed.
     """
+    if thinking is not None and not isinstance(thinking, bool):
+        raise TypeError(f"thinking must be True, False or None, got {thinking!r}")
+    if not isinstance(preserve_thinking, bool):
+        raise TypeError(f"preserve_thinking must be a bool, got {preserve_thinking!r}")
     model = profile.id
     form = profile.thinking_form
     wire: dict[str, Any] = {}
