@@ -23,13 +23,16 @@ __all__ = [
     "KimiAuthenticationError",
     "KimiContentFilterError",
     "KimiContextOverflowError",
+    "KimiEngineOverloadedError",
     "KimiIncompleteStreamError",
     "KimiInvalidRequestError",
+    "KimiMalformedResponseError",
     "KimiModelError",
     "KimiNotFoundError",
     "KimiPermissionDeniedError",
     "KimiQuotaExhaustedError",
     "KimiRateLimitError",
+    "KimiWebSearchLoopError",
     "mapped_errors",
     "to_langchain_error",
 ]
@@ -67,6 +70,10 @@ class KimiRateLimitError(kimi_core.RateLimitError, lc.ModelRateLimitError):
     """429 rate limit or engine overload: retryable after a wait."""
 
 
+class KimiEngineOverloadedError(kimi_core.EngineOverloadedError, lc.ModelRateLimitError):
+    """429 engine overloaded: retryable with backoff."""
+
+
 class KimiQuotaExhaustedError(kimi_core.QuotaExhaustedError, lc.ModelRateLimitError):
     """429 `exceeded_current_quota_error`: balance exhausted; retrying cannot help."""
 
@@ -89,7 +96,15 @@ class KimiIncompleteStreamError(kimi_core.IncompleteStreamError, lc.ModelAPIErro
     """The stream ended before the answer was complete."""
 
 
-# Most specific kimi-core class first: lookup walks the raised error's MRO.
+class KimiMalformedResponseError(kimi_core.MalformedResponseError, lc.ModelAPIError):
+    """The server sent something that does not follow the protocol."""
+
+
+class KimiWebSearchLoopError(kimi_core.WebSearchLoopError, lc.ModelError):
+    """The model kept calling `$web_search` past the round limit."""
+
+
+# One dual class per kimi-core class, so the raised error is still an instance of its own class.
 _MAPPING: dict[type[kimi_core.KimiError], type[kimi_core.KimiError]] = {
     kimi_core.AuthenticationError: KimiAuthenticationError,
     kimi_core.PermissionDeniedError: KimiPermissionDeniedError,
@@ -97,12 +112,15 @@ _MAPPING: dict[type[kimi_core.KimiError], type[kimi_core.KimiError]] = {
     kimi_core.ContextOverflowError: KimiContextOverflowError,
     kimi_core.InvalidRequestError: KimiInvalidRequestError,
     kimi_core.ContentFilterError: KimiContentFilterError,
+    kimi_core.EngineOverloadedError: KimiEngineOverloadedError,
     kimi_core.RateLimitError: KimiRateLimitError,
     kimi_core.QuotaExhaustedError: KimiQuotaExhaustedError,
     kimi_core.ServerError: KimiAPIError,
     kimi_core.APITimeoutError: KimiAPITimeoutError,
     kimi_core.APIConnectionError: KimiAPIConnectionError,
     kimi_core.IncompleteStreamError: KimiIncompleteStreamError,
+    kimi_core.MalformedResponseError: KimiMalformedResponseError,
+    kimi_core.WebSearchLoopError: KimiWebSearchLoopError,
     kimi_core.KimiError: KimiModelError,
 }
 
@@ -119,7 +137,13 @@ def to_langchain_error(error: kimi_core.KimiError) -> kimi_core.KimiError:
     """
     if isinstance(error, lc.ModelError):
         return error
-    target = next(_MAPPING[cls] for cls in type(error).__mro__ if cls in _MAPPING)
+    target = _MAPPING.get(type(error))
+    if target is None:
+        # A kimi-core error class this table does not list yet: keep it catchable as itself.
+        base = next(_MAPPING[cls] for cls in type(error).__mro__ if cls in _MAPPING)
+        target = _MAPPING[type(error)] = type(
+            f"Kimi{type(error).__name__}", (type(error), *base.__bases__[1:]), {}
+        )
     mapped = target(
         error.message,
         status=error.status,
