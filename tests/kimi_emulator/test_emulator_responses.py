@@ -128,7 +128,7 @@ def test_include_usage_adds_a_top_level_usage_chunk(raw: Any) -> None:
 
 
 def test_null_usage_switch(make_emulator: Any) -> None:
-    emulator, sdk = make_emulator(null_usage_on_chunks=True)
+    emulator, sdk = make_emulator(null_usage_on_chunks="with_include_usage")
     stream = sdk.chat.completions.create(
         model="kimi-k3", messages=ask("hi"), stream=True, stream_options={"include_usage": True}
     )
@@ -138,11 +138,22 @@ def test_null_usage_switch(make_emulator: Any) -> None:
     assert emulator.chat_requests[0]["stream_options"] == {"include_usage": True}
 
 
-def test_finish_chunk_top_level_usage_switch(make_emulator: Any) -> None:
-    _, sdk = make_emulator(usage_on_finish_chunk_top_level=True)
-    chunks = list(sdk.chat.completions.create(model="kimi-k3", messages=ask("hi"), stream=True))
-    assert chunks[-1].usage is not None
-    assert chunks[-1].choices[0].finish_reason == "stop"
+@pytest.mark.parametrize(
+    ("placement", "choice_usage", "top_usage"),
+    [("top_level", False, True), ("both", True, True)],
+)
+def test_finish_usage_placement_switch(
+    make_emulator: Any, raw_for: Any, placement: str, choice_usage: bool, top_usage: bool
+) -> None:
+    emulator, _ = make_emulator(finish_usage=placement, null_usage_on_chunks="always")
+    events = (
+        raw_for(emulator).chat({"model": "kimi-k3", "messages": ask("hi"), "stream": True}).events()
+    )
+    finish = events[-2]
+    assert finish["choices"][0]["finish_reason"] == "stop"
+    assert ("usage" in finish["choices"][0]) is choice_usage
+    assert (finish["usage"] is not None) is top_usage
+    assert all(e["usage"] is None for e in events[:-2])
 
 
 def test_system_fingerprint_on_k2_streams_only(raw: Any) -> None:
@@ -523,3 +534,14 @@ def test_request_log_records_everything_but_the_key(raw: Any, kimi_emulator: Kim
     assert kimi_emulator.api_key not in repr(logged)
     assert kimi_emulator.api_key not in repr(kimi_emulator)
     assert kimi_emulator.api_key not in repr(kimi_emulator.config)
+
+
+def test_server_logs_never_show_the_key(
+    raw: Any, kimi_emulator: KimiEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    raw.chat({"model": "kimi-k3", "messages": ask("hi"), "stream": True})
+    raw.chat({"model": "nope", "messages": ask("hi")})
+    raw.request("GET", "/v1/models", auth="Bearer sk-someone-else")
+    assert kimi_emulator.api_key not in caplog.text
+    assert "sk-someone-else" not in caplog.text

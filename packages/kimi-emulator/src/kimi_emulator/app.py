@@ -236,7 +236,7 @@ async def _stream(
     options = StreamOptions(
         include_usage=include_usage,
         null_usage=config.null_usage_on_chunks,
-        finish_top_level_usage=config.usage_on_finish_chunk_top_level,
+        finish_usage=config.finish_usage,
     )
     response = web.StreamResponse(
         headers={

@@ -37,12 +37,14 @@ class EmulatorConfig:
         tool_choice_required_on_k26_thinking_off: kimi-k2.6 with thinking off and ``tool_choice``
             "required" or named (CONFLICT): "accept" (probes, reference default) or "reject"
             (/docs/api/models-overview).
-        null_usage_on_chunks: With ``stream_options.include_usage``, put ``"usage": null`` on every
-            chunk but the usage chunk (the reference's OpenAPI-based default; live recordings
-            omit it).
-        usage_on_finish_chunk_top_level: Also put ``usage`` at the top level of the finish chunk,
-            as the /docs/api/chat example and the hand-made k2.5 fixtures do (the other side of
-            a CONFLICT).
+        null_usage_on_chunks: Where streamed chunks carry ``"usage": null``: "never" (every live
+            recording), "with_include_usage" (the reference's OpenAPI-based suggestion, a
+            CONFLICT) or "always" (the hand-made k2.5 client fixtures).
+        finish_usage: Where the finish chunk carries usage (CONFLICT, kimi-api.md 8): "choice"
+            (``choices[0].usage``, /docs/guide/utilize-the-streaming-output-feature-of-kimi-api
+            and the live recordings), "top_level" (the /docs/api/chat example and the hand-made
+            k2.5 fixtures) or "both". The ``choices: []`` usage chunk of ``include_usage`` is
+            sent either way.
         content_filter_trigger: Text that, found in any message, makes the request a 400
         ``content_filter``.
         web_search_tokens: ``usage.total_tokens`` the brain puts in its ``$web_search`` arguments.
@@ -56,8 +58,8 @@ class EmulatorConfig:
     max_tools: int = 128
     function_name_rule: Literal["openapi", "tool-use-page"] = "openapi"
     tool_choice_required_on_k26_thinking_off: Literal["accept", "reject"] = "accept"
-    null_usage_on_chunks: bool = False
-    usage_on_finish_chunk_top_level: bool = False
+    null_usage_on_chunks: Literal["never", "with_include_usage", "always"] = "never"
+    finish_usage: Literal["choice", "top_level", "both"] = "choice"
     content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"
     web_search_tokens: int = 1200
     balance: tuple[float, float, float] = (49.58894, 46.58893, 3.00001)

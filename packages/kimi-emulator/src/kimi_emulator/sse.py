@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from kimi_emulator.completion import Completion, dumps, logprobs_of
 
@@ -24,11 +24,18 @@ class StreamOptions:
     """Rendering switches for one stream."""
 
     def __init__(
-        self, *, include_usage: bool, null_usage: bool, finish_top_level_usage: bool
+        self,
+        *,
+        include_usage: bool,
+        null_usage: Literal["never", "with_include_usage", "always"],
+        finish_usage: Literal["choice", "top_level", "both"],
     ) -> None:
         self.include_usage = include_usage
-        self.null_usage = null_usage and include_usage
-        self.finish_top_level_usage = finish_top_level_usage
+        self.null_usage = null_usage == "always" or (
+            null_usage == "with_include_usage" and include_usage
+        )
+        self.choice_usage = finish_usage in ("choice", "both")
+        self.top_level_usage = finish_usage in ("top_level", "both")
 
 
 def _string(value: str, cache: dict[str, bytes]) -> bytes:
@@ -95,22 +102,22 @@ def frames(completion: Completion, options: StreamOptions) -> Iterator[bytes]:
                 + b"}}]}"
             )
     usage = dumps(completion.usage)
-    finish = (
-        b"data: "
-        + prefix
-        + b'{},"finish_reason":"'
-        + completion.finish_reason.encode()
-        + b'","usage":'
-        + usage
-        + b"}]"
-    )
-    if completion.fingerprint:
-        finish += b',"system_fingerprint":"' + completion.fingerprint.encode() + b'"'
-    if options.finish_top_level_usage:
-        finish += b',"usage":' + usage
-    elif options.null_usage:
-        finish += b',"usage":null'
-    yield finish + b"}\n\n"
+    yield _finish(completion, options, prefix, usage)
     if options.include_usage:
         yield b"data: " + head + b',"choices":[],"usage":' + usage + b"}\n\n"
     yield DONE
+
+
+def _finish(completion: Completion, options: StreamOptions, prefix: bytes, usage: bytes) -> bytes:
+    """The chunk with ``finish_reason``, usage where the options put it."""
+    finish = b"data: " + prefix + b'{},"finish_reason":"' + completion.finish_reason.encode() + b'"'
+    if options.choice_usage:
+        finish += b',"usage":' + usage
+    finish += b"}]"
+    if completion.fingerprint:
+        finish += b',"system_fingerprint":"' + completion.fingerprint.encode() + b'"'
+    if options.top_level_usage:
+        finish += b',"usage":' + usage
+    elif options.null_usage:
+        finish += b',"usage":null'
+    return finish + b"}\n\n"
