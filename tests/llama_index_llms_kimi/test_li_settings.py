@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from kimi_core import get_profile
+from kimi_core import APITimeoutError, EngineOverloadedError, get_profile
+from kimi_emulator import Fault
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.llms.kimi import Kimi
@@ -138,3 +139,23 @@ def test_unknown_keyword_is_an_error_not_silently_dropped(llm, kimi_emulator) ->
     with pytest.raises(TypeError, match="frobnicate"):
         llm.chat(user("hi"), frobnicate=True)
     assert kimi_emulator.chat_requests == []
+
+
+def test_max_retries_retries_an_overloaded_engine(make_llm, kimi_emulator) -> None:
+    kimi_emulator.script(Fault.overloaded(retry_after=0.01))
+    response = make_llm(max_retries=1).chat(user("hi"))
+    assert response.message.content
+    assert len(kimi_emulator.chat_requests) == 2
+
+
+def test_max_retries_zero_surfaces_the_typed_error(make_llm, kimi_emulator) -> None:
+    kimi_emulator.script(Fault.overloaded(retry_after=0.01))
+    with pytest.raises(EngineOverloadedError):
+        make_llm(max_retries=0).chat(user("hi"))
+    assert len(kimi_emulator.chat_requests) == 1
+
+
+def test_timeout_is_applied(make_llm, kimi_emulator) -> None:
+    kimi_emulator.script(Fault.delay_first_byte(1))
+    with pytest.raises(APITimeoutError):
+        make_llm(timeout=0.2).chat(user("hi"))
