@@ -504,3 +504,17 @@ def test_k3_dynamic_tools_on_a_system_message(client, kimi_emulator):
 def test_dynamic_tools_misuse(model, messages, tools, message):
     with pytest.raises(ValueError, match=message):
         build_chat_request(messages, ChatSettings(model), tools=tools)
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        [Message.user("a\ud800b")],
+        [Message.user([TextPart("ok"), TextPart("\udc00")])],
+        [Message.user("x"), Message.assistant("fine", reasoning="\ud800")],
+        [Message.user("x"), Message.assistant(None, tool_calls=[ToolCall("c", "f", '"\ud800"')])],
+    ],
+)
+def test_lone_surrogates_are_refused_before_sending(history):
+    with pytest.raises(ValueError, match="lone surrogate"):
+        build_chat_request(history, ChatSettings(thinking=False))

@@ -62,6 +62,14 @@ def _text_of(parts: Sequence[ContentPart], where: str) -> str:
 def _check_text(text: object, where: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"{where}: text must be a str, got {type(text).__name__}")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"{where}: text contains a lone surrogate at position {exc.start} (invalid "
+                "Unicode, it cannot be sent as UTF-8); fix the decoding that produced it."
+            ) from None
     return text
 
 
@@ -103,6 +111,7 @@ def _tool_call_to_wire(call: ToolCall, where: str) -> dict[str, Any]:
             f"{where}: tool call arguments must be the JSON text the model emitted (str), got "
             f"{type(call.arguments).__name__}; use json.dumps(...)."
         )
+    _check_text(call.arguments, f"{where}.arguments")
     kind = "builtin_function" if call.is_builtin else "function"
     return {
         "id": call.id,
@@ -192,7 +201,7 @@ def _user_or_system(msg: Message, where: str, profile: ModelProfile) -> dict[str
         return _dynamic_tools(msg, where, profile)
     wire: dict[str, Any] = {"role": msg.role}
     if isinstance(msg.content, str):
-        wire["content"] = msg.content
+        wire["content"] = _check_text(msg.content, where)
     elif isinstance(msg.content, list):
         if msg.role == "user":
             wire["content"] = _parts_to_wire(msg.content, profile, where)
@@ -214,7 +223,7 @@ def _assistant(
     if msg.content is None:
         text = ""
     elif isinstance(msg.content, str):
-        text = msg.content
+        text = _check_text(msg.content, where)
     elif isinstance(msg.content, list):
         text = _text_of(msg.content, where)
     else:
@@ -238,8 +247,8 @@ def _assistant(
             "with 400. Remove it or give it content."
         )
     reasoning = msg.reasoning
-    if reasoning is not None and not isinstance(reasoning, str):
-        raise TypeError(f"{where}.reasoning must be a str or None")
+    if reasoning is not None:
+        _check_text(reasoning, f"{where}.reasoning")
     needed = thinking.enabled and (bool(msg.tool_calls) or thinking.keep)
     if needed and not msg.partial:
         wire["reasoning_content"] = reasoning or REASONING_PLACEHOLDER
@@ -268,7 +277,7 @@ def _tool(
         )
     wire: dict[str, Any] = {"role": "tool", "tool_call_id": call_id}
     if isinstance(msg.content, str):
-        wire["content"] = msg.content
+        wire["content"] = _check_text(msg.content, where)
     elif isinstance(msg.content, list):
         if all(isinstance(p, TextPart) for p in msg.content):
             wire["content"] = _text_of(msg.content, where)
@@ -357,7 +366,7 @@ def tools_to_wire(
             schema.setdefault("properties", {})
             function: dict[str, Any] = {"name": tool.name, "parameters": schema}
             if tool.description:
-                function["description"] = tool.description
+                function["description"] = _check_text(tool.description, f"{where}.description")
             if tool.strict is not None:
                 function["strict"] = tool.strict
             wire = {"type": "function", "function": function}
