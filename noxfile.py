@@ -76,7 +76,9 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package's source."""
     _sync(session, "--all-packages", "--group", "lint")
-    session.run("mypy", *(str(p / "src") if (p / "src").exists() else str(p) for p in PACKAGES.values()))
+    session.run(
+        "mypy", *(str(p / "src") if (p / "src").exists() else str(p) for p in PACKAGES.values())
+    )
 
 
 @nox.session(python=PYTHON)
@@ -88,6 +90,35 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def main(session: nox.Session) -> None:
-    """The README's main job: the real API with MOONSHOT_API_KEY, otherwise the embedded emulator."""
-    _sync(session, "--all-packages")
+    """The README's main job: the real API with MOONSHOT_API_KEY, else the embedded emulator."""
+    _sync(session, "--all-packages", "--group", "examples")
     session.run("python", "examples/main.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the MkDocs site with --strict (broken links, nav entries or docstrings fail)."""
+    _sync(session, "--all-packages", "--only-group", "docs")
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        str(ROOT / "site"),
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+@nox.session(python=PYTHON)
+def examples(session: nox.Session) -> None:
+    """Run every script in examples/ against the embedded emulator (never the real API)."""
+    _sync(session, "--all-packages", "--group", "examples")
+    offline = {
+        "MOONSHOT_API_KEY": "",
+        "KIMI_API_KEY": "",
+        "MOONSHOT_BASE_URL": "",
+        "KIMI_BASE_URL": "",
+    }
+    for script in sorted(ROOT.glob("examples/*.py")):
+        if not script.name.startswith("_"):
+            session.run("python", str(script), env=offline)
