@@ -9,6 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from core_helpers import FAST_RETRIES, ReplayServer
 from kimi_core import KimiClient
+from kimi_core.files import clear_upload_cache
+
+
+@pytest.fixture(autouse=True)
+def _fresh_upload_cache() -> None:
+    # The emulator's file store is reset per test; cached file ids must not outlive it.
+    clear_upload_cache()
 
 
 @pytest.fixture

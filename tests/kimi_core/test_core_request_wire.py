@@ -518,3 +518,20 @@ def test_dynamic_tools_misuse(model, messages, tools, message):
 def test_lone_surrogates_are_refused_before_sending(history):
     with pytest.raises(ValueError, match="lone surrogate"):
         build_chat_request(history, ChatSettings(thinking=False))
+
+
+def test_large_inline_media_is_uploaded_once_and_referenced(client, kimi_emulator):
+    from kimi_core import MediaPolicy
+
+    settings = ChatSettings(media=MediaPolicy(upload_over=len(PNG) - 1))
+    history = [Message.user([ImagePart(data=PNG, mime_type="image/png"), TextPart("and?")])]
+    for _ in range(2):
+        request = build_chat_request(history, settings)
+        assert request.remote_media
+        client.complete(request)
+        sent = kimi_emulator.chat_requests[-1]["messages"][0]["content"][0]["image_url"]["url"]
+        assert sent.startswith("ms://")
+    uploads = [r for r in kimi_emulator.requests if r.path == "/v1/files" and r.method == "POST"]
+    assert len(uploads) == 1  # the second request reused the cached file id
+    small = build_chat_request(history, ChatSettings(media=MediaPolicy(upload_over=len(PNG))))
+    assert not small.remote_media

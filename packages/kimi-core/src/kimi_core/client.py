@@ -17,7 +17,7 @@ from kimi_core.errors import (
     MalformedResponseError,
     request_id_of,
 )
-from kimi_core.media import ainline_remote_media, inline_remote_media
+from kimi_core.media import ainline_remote_media, inline_remote_media, large_inline_media
 from kimi_core.request import ChatRequest
 from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
@@ -382,6 +382,26 @@ class KimiClient:
 
     # -- chat ------------------------------------------------------------------------------
 
+    def _prepare_media(self, request: ChatRequest) -> None:
+        """Download http(s) media and upload large inline media, as the media policy says."""
+        messages, policy = request.body["messages"], request.settings.media
+        inline_remote_media(messages, policy)
+        if policy.upload_over is not None:
+            for ref, kind, data, mime in large_inline_media(messages, policy.upload_over):
+                part = self.files.upload_media(data, kind=kind, mime_type=mime)
+                ref["url"] = f"ms://{part.file_id}"
+        request.remote_media = False
+
+    async def _aprepare_media(self, request: ChatRequest) -> None:
+        """Async :meth:`_prepare_media`."""
+        messages, policy = request.body["messages"], request.settings.media
+        await ainline_remote_media(messages, policy)
+        if policy.upload_over is not None:
+            for ref, kind, data, mime in large_inline_media(messages, policy.upload_over):
+                part = await self.afiles.upload_media(data, kind=kind, mime_type=mime)
+                ref["url"] = f"ms://{part.file_id}"
+        request.remote_media = False
+
     def _complete_round(self, body: dict[str, Any], model: str) -> ChatResult:
         response = self.request("POST", "/chat/completions", body=body, model=model)
         return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
@@ -400,8 +420,7 @@ class KimiClient:
             KimiError: Typed API, transport or protocol errors.
         """
         if request.remote_media:
-            inline_remote_media(request.body["messages"], request.settings.media)
-            request.remote_media = False
+            self._prepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=False)
         model = str(request.body.get("model"))
@@ -413,8 +432,7 @@ class KimiClient:
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         """Async :meth:`complete`."""
         if request.remote_media:
-            await ainline_remote_media(request.body["messages"], request.settings.media)
-            request.remote_media = False
+            await self._aprepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=False)
         model = str(request.body.get("model"))
@@ -444,8 +462,7 @@ class KimiClient:
         import httpx2
 
         if request.remote_media:
-            inline_remote_media(request.body["messages"], request.settings.media)
-            request.remote_media = False
+            self._prepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
@@ -474,8 +491,7 @@ class KimiClient:
         import httpx2
 
         if request.remote_media:
-            await ainline_remote_media(request.body["messages"], request.settings.media)
-            request.remote_media = False
+            await self._aprepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
@@ -509,8 +525,7 @@ class KimiClient:
         Uses the request's own wire messages, i.e. exactly the chat conversion.
         """
         if request.remote_media:
-            inline_remote_media(request.body["messages"], request.settings.media)
-            request.remote_media = False
+            self._prepare_media(request)
         body = {"model": request.body["model"], "messages": request.body["messages"]}
         data = self.request_json("POST", "/tokenizers/estimate-token-count", body=body)
         return _total_tokens(data)
@@ -518,8 +533,7 @@ class KimiClient:
     async def aestimate_tokens(self, request: ChatRequest) -> int:
         """Async :meth:`estimate_tokens`."""
         if request.remote_media:
-            await ainline_remote_media(request.body["messages"], request.settings.media)
-            request.remote_media = False
+            await self._aprepare_media(request)
         body = {"model": request.body["model"], "messages": request.body["messages"]}
         data = await self.arequest_json("POST", "/tokenizers/estimate-token-count", body=body)
         return _total_tokens(data)

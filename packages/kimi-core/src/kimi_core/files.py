@@ -17,7 +17,15 @@ from kimi_core.messages import ImagePart, VideoPart
 if TYPE_CHECKING:
     from kimi_core.client import KimiClient
 
-__all__ = ["MAX_FILE_BYTES", "AsyncFiles", "FileObject", "FilePurpose", "Files", "ms_url"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "AsyncFiles",
+    "FileObject",
+    "FilePurpose",
+    "Files",
+    "clear_upload_cache",
+    "ms_url",
+]
 
 FilePurpose = Literal["file-extract", "image", "video", "batch"]
 _PURPOSES = ("file-extract", "image", "video", "batch")
@@ -255,6 +263,12 @@ class AsyncFiles:
         """Async :meth:`Files.content`."""
         response = await self._client.arequest("GET", f"/files/{file_id}/content")
         return _content_text(response.content)
+
+
+def clear_upload_cache() -> None:
+    """Forget every cached upload (e.g. after files were deleted outside this process)."""
+    with _cache_lock:
+        _upload_cache.clear()
 
 
 def _forget(file_id: str) -> None:

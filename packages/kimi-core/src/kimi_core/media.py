@@ -8,6 +8,7 @@ allows it, or refused with a clear error before any request.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +24,9 @@ __all__ = [
     "download_media",
     "has_remote_media",
     "inline_remote_media",
+    "large_inline_media",
     "media_part_to_wire",
+    "needs_client_work",
 ]
 
 MediaKind = Literal["image", "video"]
@@ -54,17 +57,20 @@ MAX_INLINE_BYTES = 100 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class MediaPolicy:
-    """How http(s) media URLs are handled.
+    """How media that the API cannot take as given is handled before sending.
 
     Attributes:
         download: Download and inline http(s) URLs; when False they raise ``ValueError``.
         max_bytes: Largest single download (the API caps the whole request body at 100 MB).
         timeout: Seconds allowed per download.
+        upload_over: Upload inline media larger than this many bytes through the Files API and
+            send ``ms://<file_id>`` instead (each distinct content uploaded once); None: never.
     """
 
     download: bool = True
     max_bytes: int = 20 * 1024 * 1024
     timeout: float = 30.0
+    upload_over: int | None = None
 
 
 def _check_mime(kind: MediaKind, mime: str) -> str:
@@ -139,11 +145,6 @@ def media_part_to_wire(part: ImagePart | VideoPart, *, where: str) -> dict[str, 
     return {"type": f"{kind}_url", f"{kind}_url": {"url": url}}
 
 
-def has_remote_media(messages: list[dict[str, Any]]) -> bool:
-    """Whether wire messages still hold http(s) media URLs that must be downloaded first."""
-    return bool(_pending(messages))
-
-
 def _finish_download(url: str, kind: MediaKind, mime: str, chunks: list[bytes]) -> str:
     mime = _check_mime(kind, mime.split(";", 1)[0].strip() or "application/octet-stream")
     return f"data:{mime};base64,{base64.b64encode(b''.join(chunks)).decode('ascii')}"
@@ -210,23 +211,52 @@ async def adownload_media(url: str, kind: MediaKind, policy: MediaPolicy) -> str
     return _finish_download(url, kind, mime, chunks)
 
 
-def _pending(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], MediaKind]]:
-    out: list[tuple[dict[str, Any], MediaKind]] = []
+_KINDS: tuple[tuple[str, MediaKind], ...] = (("image_url", "image"), ("video_url", "video"))
+
+
+def _media_refs(messages: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], MediaKind]]:
     for message in messages:
         content = message.get("content")
         if isinstance(content, list):
             for part in content:
-                kinds: tuple[tuple[str, MediaKind], ...] = (
-                    ("image_url", "image"),
-                    ("video_url", "video"),
-                )
-                for key, kind in kinds:
+                for key, kind in _KINDS:
                     ref = part.get(key) if isinstance(part, dict) else None
-                    if isinstance(ref, dict) and str(ref.get("url", "")).startswith(
-                        ("http://", "https://")
-                    ):
-                        out.append((ref, kind))
+                    if isinstance(ref, dict) and isinstance(ref.get("url"), str):
+                        yield ref, kind
+
+
+def _pending(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], MediaKind]]:
+    return [
+        (r, k) for r, k in _media_refs(messages) if r["url"].startswith(("http://", "https://"))
+    ]
+
+
+def large_inline_media(
+    messages: list[dict[str, Any]], threshold: int
+) -> list[tuple[dict[str, Any], MediaKind, bytes, str]]:
+    """Inline (``data:``) media parts larger than ``threshold`` bytes, decoded, with their MIME."""
+    out = []
+    for ref, kind in _media_refs(messages):
+        url = ref["url"]
+        # base64 grows data by 4/3: skip the decode for parts that cannot be over the threshold.
+        if url.startswith("data:") and len(url) * 3 // 4 > threshold:
+            header, _, payload = url.partition(",")
+            data = base64.b64decode(payload)
+            if len(data) > threshold:
+                out.append((ref, kind, data, header[5:].split(";", 1)[0]))
     return out
+
+
+def has_remote_media(messages: list[dict[str, Any]]) -> bool:
+    """Whether wire messages hold http(s) media URLs (the API rejects them)."""
+    return bool(_pending(messages))
+
+
+def needs_client_work(messages: list[dict[str, Any]], policy: MediaPolicy) -> bool:
+    """Whether media must be downloaded or uploaded by the client before the request is sent."""
+    if _pending(messages):
+        return True
+    return policy.upload_over is not None and bool(large_inline_media(messages, policy.upload_over))
 
 
 def inline_remote_media(messages: list[dict[str, Any]], policy: MediaPolicy) -> None:

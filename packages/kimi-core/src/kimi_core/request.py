@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kimi_core.convert import messages_to_wire, tools_to_wire
-from kimi_core.media import MediaPolicy, has_remote_media
+from kimi_core.media import MediaPolicy, has_remote_media, needs_client_work
 from kimi_core.messages import Message, Tool
 from kimi_core.profiles import ModelProfile, get_profile
 from kimi_core.sampling import check_sampling
@@ -94,7 +94,8 @@ class ChatRequest:
         settings: The settings it was built from.
         adjustments: Documented changes made to fit the model (e.g. a ``tool_choice`` downgrade).
         stream: Whether the body asks for a stream.
-        remote_media: Whether http(s) media must be downloaded and inlined before sending.
+        remote_media: Whether media must be downloaded (http URLs) or uploaded (``upload_over``)
+            by the client before sending.
     """
 
     body: dict[str, Any]
@@ -351,8 +352,8 @@ def build_chat_request(
         raise ValueError("web_search_max_rounds must be at least 1.")
     if settings.extra_body:
         body.update(settings.extra_body)
-    remote = has_remote_media(body["messages"])
-    if remote and not settings.media.download:
+    remote = needs_client_work(body["messages"], settings.media)
+    if remote and not settings.media.download and has_remote_media(body["messages"]):
         raise ValueError(
             "an http(s) media URL was given, but the Kimi API rejects public URLs and media "
             "download is disabled (MediaPolicy.download=False); pass a data: URL, bytes with "
