@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kimi_core import REASONING_PLACEHOLDER
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+import pytest
+from kimi_core import REASONING_PLACEHOLDER, QuotaExhaustedError
+from kimi_emulator import Fault, KimiEmulator, Reply, ToolCall
 from langchain.agents import create_agent
+from langchain.agents.middleware import ModelRetryMiddleware
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from langchain_core.tools import tool
 from langchain_kimi import ChatKimi
@@ -160,3 +162,18 @@ def test_web_search_question_answered_in_one_agent_invoke(kimi_emulator: KimiEmu
         "tools"
     ]
     assert answer_round["messages"][-1]["name"] == "$web_search"
+
+
+def test_retry_middleware_follows_kimi_retryability(kimi_emulator: KimiEmulator) -> None:
+    retry = ModelRetryMiddleware(max_retries=2, initial_delay=0, jitter=False, on_failure="error")
+    agent = create_agent(_model(kimi_emulator, max_retries=0), tools=[], middleware=[retry])
+    kimi_emulator.script(Fault.overloaded())
+    state = agent.invoke({"messages": [("user", "What is 3 + 4?")]})
+    assert state["messages"][-1].text == "7"
+    assert len(kimi_emulator.chat_requests) == 2
+    # An exhausted balance is a 429 too, but retrying cannot help: the middleware does not.
+    kimi_emulator.reset()
+    kimi_emulator.script(Fault.quota())
+    with pytest.raises(QuotaExhaustedError):
+        agent.invoke({"messages": [("user", "What is 3 + 4?")]})
+    assert len(kimi_emulator.chat_requests) == 1

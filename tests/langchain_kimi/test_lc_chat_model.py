@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from kimi_emulator import KimiEmulator, Reply
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import chat_models as chat_models_module
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_kimi import ChatKimi
@@ -324,6 +325,25 @@ def test_invoke_on_a_streaming_model_streams_and_aggregates(kimi_emulator: KimiE
     assert {c.message.id for c in handler.chunks} == {result.id}
     assert result.id is not None
     assert result.id.startswith("lc_run-")
+
+
+def test_invoke_on_a_streaming_model_does_not_merge_chunks(
+    kimi_emulator: KimiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # langchain-core's own path adds every chunk to the previous ones (quadratic for the long
+    # reasoning Kimi streams); ChatKimi aggregates with kimi-core's accumulator instead.
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("langchain-core chunk merging was used")
+
+    monkeypatch.setattr(chat_models_module, "generate_from_stream", refuse)
+    monkeypatch.setattr(chat_models_module, "agenerate_from_stream", refuse)
+    monkeypatch.setattr(AIMessageChunk, "__add__", refuse)
+    kimi_emulator.script(Reply(content="x" * 300, reasoning="y" * 3000, chunk_size=1))
+    result = _model(kimi_emulator, streaming=True).invoke(
+        "Hello", config={"callbacks": [_Tokens()]}
+    )
+    assert result.text == "x" * 300
+    assert result.additional_kwargs["reasoning_content"] == "y" * 3000
 
 
 async def test_ainvoke_on_a_streaming_model(kimi_emulator: KimiEmulator) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -79,6 +82,43 @@ def test_legacy_v0_data_blocks_are_normalised_first(kimi_emulator: KimiEmulator)
             {"type": "text", "text": "See"},
             {"type": "image", "source_type": "base64", "data": _PNG, "mime_type": "image/png"},
         ]
+    )
+    _model(kimi_emulator).invoke([message])
+    assert _sent_user_content(kimi_emulator)[1] == {
+        "type": "image_url",
+        "image_url": {"url": f"data:image/png;base64,{_PNG}"},
+    }
+
+
+class _PngHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = base64.b64decode(_PNG)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def image_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PngHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/cat.png"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_image_urls_are_downloaded_and_inlined(
+    kimi_emulator: KimiEmulator, image_server: str
+) -> None:
+    # Kimi rejects public URLs; kimi-core's media policy fetches the image and sends a data URL.
+    message = HumanMessage(
+        [{"type": "text", "text": "What is this?"}, {"type": "image", "url": image_server}]
     )
     _model(kimi_emulator).invoke([message])
     assert _sent_user_content(kimi_emulator)[1] == {

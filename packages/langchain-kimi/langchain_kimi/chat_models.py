@@ -84,7 +84,7 @@ _SETTINGS = (
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
 # Shorthands accepted by bind_tools for Kimi's builtin web search (LangChain's own spelling).
-_WEB_SEARCH_SHORTHANDS = ({"type": "web_search"}, {"type": "$web_search"})
+_WEB_SEARCH_SHORTHAND = {"type": "web_search"}
 _WEB_SEARCH_WIRE = {"type": "builtin_function", "function": {"name": "$web_search"}}
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
@@ -834,7 +834,7 @@ def _tool_to_wire(
     tool: dict[str, Any] | type | Callable[..., Any] | BaseTool, strict: bool | None
 ) -> dict[str, Any]:
     if isinstance(tool, Mapping):
-        if dict(tool) in _WEB_SEARCH_SHORTHANDS:
+        if dict(tool) == _WEB_SEARCH_SHORTHAND:
             return dict(_WEB_SEARCH_WIRE)
         if tool.get("type") == "builtin_function":
             return dict(tool)
