@@ -93,3 +93,19 @@ def test_context_overflow_from_the_server(client):
 
 def get_limit(model: str) -> int:
     return kimi_core.get_profile(model).max_output_tokens
+
+
+def test_rate_limit_wording_gives_retry_after_without_a_header():
+    message = (
+        "Your account org-1<ak-1> request reached organization max RPM: 3, please try again "
+        "after 2 seconds"
+    )
+    error = error_from_body(429, _body("rate_limit_reached_error", message))
+    assert error.retry_after == 2.0
+    headers = {"retry-after": "5"}
+    assert (
+        error_from_body(
+            429, _body("rate_limit_reached_error", message), headers=headers
+        ).retry_after
+        == 5.0
+    )

@@ -45,6 +45,7 @@ _OVERFLOW_WORDING = re.compile(
     re.IGNORECASE,
 )
 _MISSING_MODEL = re.compile(r"Not found the model (\S+)")
+_TRY_AGAIN = re.compile(r"try again after (\d+(?:\.\d+)?) seconds?", re.IGNORECASE)
 
 
 class KimiError(Exception):
@@ -269,6 +270,10 @@ def error_from_body(
         request_id = request_id_of(headers)
         retry_after = parse_retry_after(headers.get("retry-after"))
     cls = _class_for(status, etype, message)
+    if retry_after is None and issubclass(cls, RateLimitError):
+        # Rate-limit messages say "please try again after {time} seconds" when no header does.
+        found = _TRY_AGAIN.search(message)
+        retry_after = float(found.group(1)) if found else None
     if status is None and cls is KimiError:
         # An error event inside a stream with no type: the server failed mid-answer.
         cls = ServerError
