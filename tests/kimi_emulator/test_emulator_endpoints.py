@@ -268,3 +268,29 @@ def test_unknown_formula_and_wrong_name(raw: Any) -> None:
     assert wrong.json()["error"]["message"] == (
         "Invalid request: name must be 'fetch' for formula moonshot/fetch:latest"
     )
+
+
+# ---- request signing (section 9) -----------------------------------------------------------------
+@pytest.mark.parametrize("stream", [False, True])
+def test_signed_response_verifies(raw: Any, stream: bool) -> None:
+    body = {"model": "kimi-k3", "messages": [{"role": "user", "content": "hi"}], "stream": stream}
+    response = raw.chat(body, headers={"X-Msh-Request-Nonce": "nonce-1"})
+    timestamp = response.headers["Msh-Request-Timestamp"]
+    signature = response.headers["Msh-Request-Signature"]
+    assert signature.startswith("reqsigv1_")
+    assert timestamp.isdigit()
+    claim = {"nonce": "nonce-1", "timestamp": timestamp, "model": "kimi-k3", "signature": signature}
+    for _ in range(2):  # no nonce store: a replay still verifies
+        assert raw.request("POST", "/v1/signatures/verify", claim).json() == {"valid": True}
+    forged = {**claim, "model": "kimi-k2.6"}
+    assert raw.request("POST", "/v1/signatures/verify", forged).json() == {"valid": False}
+
+
+@pytest.mark.parametrize("nonce", [None, " "])
+def test_missing_or_empty_nonce_is_ignored(raw: Any, nonce: str | None) -> None:
+    headers = {} if nonce is None else {"X-Msh-Request-Nonce": nonce}
+    response = raw.chat(
+        {"model": "kimi-k3", "messages": [{"role": "user", "content": "hi"}]}, headers=headers
+    )
+    assert response.status == 200
+    assert "Msh-Request-Signature" not in response.headers

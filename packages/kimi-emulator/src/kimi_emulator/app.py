@@ -16,6 +16,7 @@ from kimi_emulator.errors import ApiError, error_body
 from kimi_emulator.formulas import run_fiber, tools_of
 from kimi_emulator.models import MODELS
 from kimi_emulator.script import FAULT_HEADER, Fault, FaultKind, Reply
+from kimi_emulator.signing import NONCE_HEADER
 from kimi_emulator.sse import StreamOptions, frames
 from kimi_emulator.state import EmulatorState, RecordedRequest
 from kimi_emulator.tokens import count_messages
@@ -201,6 +202,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             search_id = json.loads(call.arguments_json()).get("search_result", {}).get("search_id")
             if search_id:
                 state.remember_search(str(search_id), reply.search_query or chat.last_text)
+    signature = state.signer.headers(
+        request.headers.getall(NONCE_HEADER, []),
+        chat.model,
+        int(state.config.now().timestamp() * 1000),
+    )
     completion = compose(
         chat,
         reply,
@@ -209,16 +215,16 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         size=_size(request),
     )
     if chat.stream:
-        return await _stream(request, completion, chat.include_usage, faults)
-    return await _non_stream(request, completion, faults)
+        return await _stream(request, completion, chat.include_usage, faults, signature)
+    return await _non_stream(request, completion, faults, signature)
 
 
 async def _non_stream(
-    request: web.Request, completion: Completion, faults: list[Fault]
+    request: web.Request, completion: Completion, faults: list[Fault], headers: dict[str, str]
 ) -> web.StreamResponse:
     body = dumps(to_json(completion))
     if any(f.kind == "disconnect" for f in faults):
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response = web.StreamResponse(headers={"Content-Type": "application/json", **headers})
         response.headers["Msh-Request-Id"] = request[_REQUEST_ID_KEY]
         response.content_length = len(body)
         await response.prepare(request)
@@ -226,11 +232,15 @@ async def _non_stream(
         if request.transport is not None:
             request.transport.abort()
         return response
-    return web.Response(body=body, content_type="application/json")
+    return web.Response(body=body, content_type="application/json", headers=headers)
 
 
 async def _stream(
-    request: web.Request, completion: Completion, include_usage: bool, faults: list[Fault]
+    request: web.Request,
+    completion: Completion,
+    include_usage: bool,
+    faults: list[Fault],
+    headers: dict[str, str],
 ) -> web.StreamResponse:
     config = _state(request).config
     options = StreamOptions(
@@ -243,6 +253,7 @@ async def _stream(
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",
             "Msh-Request-Id": request[_REQUEST_ID_KEY],
+            **headers,
         }
     )
     await response.prepare(request)
@@ -374,6 +385,11 @@ async def balance(request: web.Request) -> web.StreamResponse:
     return _json({"code": 0, "data": data, "scode": "0x0", "status": True})
 
 
+async def verify_signature(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/signatures/verify`` (kimi-api.md 9)."""
+    return _json({"valid": _state(request).signer.verify(await _parse_json(request))})
+
+
 def _formula_uri(request: web.Request) -> str:
     return f"{request.match_info['owner']}/{request.match_info['name']}"
 
@@ -406,6 +422,7 @@ def build_app(state: EmulatorState) -> web.Application:
     app.router.add_get("/v1/files/{file_id}/content", file_content)
     app.router.add_post("/v1/tokenizers/estimate-token-count", estimate_tokens)
     app.router.add_get("/v1/users/me/balance", balance)
+    app.router.add_post("/v1/signatures/verify", verify_signature)
     app.router.add_get("/v1/formulas/{owner}/{name}/tools", formula_tools)
     app.router.add_post("/v1/formulas/{owner}/{name}/fibers", formula_fiber)
     app.router.add_route("*", "/{tail:.*}", _not_found)

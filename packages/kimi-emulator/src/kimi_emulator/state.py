@@ -12,6 +12,7 @@ from kimi_emulator.config import EmulatorConfig
 from kimi_emulator.faults import FaultRules
 from kimi_emulator.files import FileStore
 from kimi_emulator.script import Fault, Reply
+from kimi_emulator.signing import Signer
 from kimi_emulator.tokens import count_messages
 
 __all__ = ["EmulatorState", "RecordedRequest", "ScriptItem"]
@@ -37,6 +38,7 @@ class EmulatorState:
         self.config = config
         self.files = FileStore()
         self.faults = FaultRules()
+        self.signer = Signer()
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
         self._script: list[tuple[ScriptItem, str | None]] = []
