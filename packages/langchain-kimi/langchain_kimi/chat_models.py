@@ -327,7 +327,11 @@ class ChatKimi(BaseChatModel):
     def _resolve_model_profile(self) -> ModelProfile | None:
         profile = get_profile(self.model_name)
         fixed = profile.fixed_sampling(thinking_on=True) or profile.fixed_sampling(False)
+        effort: ModelProfile = (
+            {"reasoning_effort_default": profile.default_effort} if profile.default_effort else {}
+        )
         return ModelProfile(
+            **effort,
             max_input_tokens=profile.context_window,
             max_output_tokens=profile.max_output_tokens,
             text_inputs=True,
