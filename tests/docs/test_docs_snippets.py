@@ -25,6 +25,8 @@ def emulator_env(kimi_emulator: KimiEmulator, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MOONSHOT_BASE_URL", kimi_emulator.base_url)
     for name in ("KIMI_API_KEY", "KIMI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    # Pages open repository files by relative path (examples/assets/...), as a reader would.
+    monkeypatch.chdir(ROOT)
     return kimi_emulator
 
 
