@@ -715,3 +715,19 @@ def test_web_search_with_thinking_can_be_rejected(make_emulator: Any) -> None:
     assert caught.value.body["message"] == (  # type: ignore[index]
         "Invalid request: $web_search is incompatible with thinking enabled"
     )
+
+
+def test_model_lifecycle_follows_the_clock(make_emulator: Any) -> None:
+    from datetime import UTC, datetime
+
+    _, may = make_emulator(clock=datetime(2026, 5, 1, tzinfo=UTC))
+    reply = may.chat.completions.create(
+        model="kimi-k2-thinking", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert reply.choices[0].message.reasoning_content  # type: ignore[attr-defined]
+    with pytest.raises(openai.NotFoundError) as caught:
+        may.chat.completions.create(model="kimi-k3", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.body == {
+        "message": "Not found the model kimi-k3 or Permission denied",
+        "type": "resource_not_found_error",
+    }

@@ -73,8 +73,9 @@ class ModelSpec:
         return self.thinking != "none"
 
     def available_at(self, when: datetime) -> bool:
-        """Whether the model still serves requests at ``when``."""
-        return self.retired_at is None or when < self.retired_at
+        """Whether the model serves requests at ``when`` (released by then, not yet retired)."""
+        released = self.created <= when.timestamp()
+        return released and (self.retired_at is None or when < self.retired_at)
 
 
 _K_SAMPLING = FixedSampling()

@@ -174,8 +174,9 @@ def _thinking(body: dict[str, Any], spec: ModelSpec) -> tuple[bool, bool]:
         return True, False  # accepted and ignored: K3 always reasons
     if spec.thinking == "none":
         return False, False  # UNCONFIRMED whether old models reject it; accepted and ignored
+    preserved = "all" in spec.keep_values  # k2.7-code: keep is always "all"
     if raw is None:
-        return True, spec.thinking == "always"
+        return True, spec.thinking == "always" and preserved
     if not isinstance(raw, dict):
         raise ApiError.invalid("Invalid request: thinking must be an object")
     allowed = {"type", "keep"} if len(spec.keep_values) > 1 else {"type"}
@@ -193,7 +194,7 @@ def _thinking(body: dict[str, Any], spec: ModelSpec) -> tuple[bool, bool]:
             raise ApiError.invalid("invalid thinking: only type=enabled is allowed for this model")
         if keep not in (None, "all"):
             raise ApiError.invalid("invalid thinking: only keep=all is allowed for this model")
-        return True, True
+        return True, preserved
     if keep not in spec.keep_values:
         raise ApiError.invalid("Invalid request: thinking.keep must be 'all' or null")
     return kind == "enabled", kind == "enabled" and keep == "all"
