@@ -13,6 +13,13 @@ from kimi_core.response import ChatResult, Usage, WebSearch, logprob_entries, us
 __all__ = ["StreamAccumulator", "StreamDelta", "ToolCallChunk"]
 
 
+def _text_field(value: object, what: str, chunk: object) -> str:
+    # A non-string here would otherwise fail much later, deep inside a join or a framework type.
+    if not isinstance(value, str):
+        raise MalformedResponseError(f"{what} is a {type(value).__name__}, not text", body=chunk)
+    return value
+
+
 @dataclass(slots=True)
 class ToolCallChunk:
     """A fragment of a streamed tool call. Fragments with the same ``index`` form one call.
@@ -125,33 +132,33 @@ class StreamAccumulator:
         fingerprint = chunk.get("system_fingerprint")
         if fingerprint:
             self.system_fingerprint = fingerprint
-        text = reasoning = finish = None
-        calls: Sequence[ToolCallChunk] = ()
         usage = None
         raw_usage = chunk.get("usage")
         if raw_usage:
             usage = self._top_usage = usage_from_wire(raw_usage)
         choices = chunk.get("choices")
-        if choices:
-            choice = choices[0]
-            if not isinstance(choice, Mapping):
-                raise MalformedResponseError("choices[0] is not an object", body=chunk)
-            delta = choice.get("delta")
-            if delta:
-                text, reasoning, calls = self._feed_delta(delta, chunk)
-            if "logprobs" in choice:
-                self._feed_logprobs(choice)
-            finish = choice.get("finish_reason")
-            if finish:
-                self.finish_reason = finish
-            choice_usage = choice.get("usage")
-            if choice_usage:
-                self._choice_usage = usage_from_wire(choice_usage)
-                if usage is None:
-                    usage = self._choice_usage
-        if text is None and reasoning is None and not calls and not finish and usage is None:
+        if not choices:
+            return None if usage is None else StreamDelta(usage=usage)
+        if not isinstance(choices, list) or not isinstance(choices[0], Mapping):
+            raise MalformedResponseError("choices is not a list of objects", body=chunk)
+        choice = choices[0]
+        text = reasoning = None
+        calls: Sequence[ToolCallChunk] = ()
+        delta = choice.get("delta")
+        if delta:
+            text, reasoning, calls = self._feed_delta(delta, chunk)
+        if "logprobs" in choice:
+            self._feed_logprobs(choice)
+        finish = choice.get("finish_reason") or None
+        if finish is not None:
+            self.finish_reason = _text_field(finish, "finish_reason", chunk)
+        choice_usage = choice.get("usage")
+        if choice_usage:
+            self._choice_usage = usage_from_wire(choice_usage)
+            usage = usage or self._choice_usage
+        if text is None and reasoning is None and not calls and finish is None and usage is None:
             return None
-        return StreamDelta(text, reasoning, calls, finish or None, usage)
+        return StreamDelta(text, reasoning, calls, finish, usage)
 
     def _first(self, chunk: Mapping[str, Any]) -> None:
         self.id = chunk.get("id")
@@ -166,13 +173,16 @@ class StreamAccumulator:
             self._logprobs.extend(entries)
 
     def _feed_delta(
-        self, delta: Mapping[str, Any], chunk: object
+        self, delta: object, chunk: object
     ) -> tuple[str | None, str | None, Sequence[ToolCallChunk]]:
+        if not isinstance(delta, Mapping):
+            raise MalformedResponseError("choices[0].delta is not an object", body=chunk)
         reasoning = delta.get("reasoning_content") or None
         if reasoning is not None:
-            self._reasoning.append(reasoning)
+            self._reasoning.append(_text_field(reasoning, "delta.reasoning_content", chunk))
         text = delta.get("content") or None
         if text is not None:
+            text = _text_field(text, "delta.content", chunk)
             self._text.append(text)
         fragments = delta.get("tool_calls")
         calls = self._feed_tool_calls(fragments, chunk) if fragments else ()
@@ -184,41 +194,47 @@ class StreamAccumulator:
         out = []
         started: list[int] = []
         for position, frag in enumerate(fragments):
-            if not isinstance(frag, Mapping):
-                raise MalformedResponseError("a tool-call fragment is not an object", body=chunk)
-            index = frag.get("index")
-            call_id = frag.get("id") or None
-            if index is None:
-                index = self._index_for_indexless(position, call_id)
-                if call_id:
-                    started.append(index)
-            elif isinstance(index, bool) or not isinstance(index, int) or index < 0:
-                raise MalformedResponseError(
-                    f"tool-call fragment has an invalid index {index!r}", body=chunk
-                )
-            fn = frag.get("function")
-            if fn is not None and not isinstance(fn, Mapping):
-                raise MalformedResponseError("tool-call function is not an object", body=chunk)
-            name = fn.get("name") if fn else None
-            arguments = (fn.get("arguments") if fn else None) or ""
-            kind = frag.get("type")
-            buffer = self._calls.get(index)
+            piece = self._fragment(frag, position, chunk)
+            if piece.id and not isinstance(frag.get("index"), int):
+                started.append(piece.index)
+            buffer = self._calls.get(piece.index)
             if buffer is None:
-                buffer = self._calls[index] = _CallBuffer()
-            if call_id:
-                buffer.id = call_id
-            if name:
-                buffer.name = name
-            if kind:
-                buffer.type = kind
-            if arguments:
-                if not isinstance(arguments, str):
-                    raise MalformedResponseError("tool-call arguments are not text", body=chunk)
-                buffer.arguments.append(arguments)
-            out.append(ToolCallChunk(index, call_id, name, arguments, kind))
+                buffer = self._calls[piece.index] = _CallBuffer()
+            if piece.id:
+                buffer.id = piece.id
+            if piece.name:
+                buffer.name = piece.name
+            if piece.type:
+                buffer.type = piece.type
+            if piece.arguments:
+                buffer.arguments.append(piece.arguments)
+            out.append(piece)
         if started:
             self._slots = started
         return out
+
+    def _fragment(self, frag: Any, position: int, chunk: object) -> ToolCallChunk:
+        """Validate one tool-call fragment and find the call it belongs to."""
+        if not isinstance(frag, Mapping):
+            raise MalformedResponseError("a tool-call fragment is not an object", body=chunk)
+        fn = frag.get("function") or {}
+        if not isinstance(fn, Mapping):
+            raise MalformedResponseError("tool-call function is not an object", body=chunk)
+        call_id = frag.get("id") or None
+        if call_id is not None:
+            call_id = _text_field(call_id, "tool-call id", chunk)
+        name = fn.get("name") or None
+        if name is not None:
+            name = _text_field(name, "tool-call function.name", chunk)
+        arguments = _text_field(fn.get("arguments") or "", "tool-call arguments", chunk)
+        index = frag.get("index")
+        if index is None:
+            index = self._index_for_indexless(position, call_id)
+        elif isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise MalformedResponseError(
+                f"tool-call fragment has an invalid index {index!r}", body=chunk
+            )
+        return ToolCallChunk(index, call_id, name, arguments, frag.get("type") or None)
 
     def _index_for_indexless(self, position: int, call_id: str | None) -> int:
         if call_id:
