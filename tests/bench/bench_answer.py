@@ -48,7 +48,9 @@ def size_header(reasoning: int, content: int) -> dict[str, str]:
     return {"X-Kimi-Emulator-Size": f"reasoning={reasoning},content={content}"}
 
 
-def fetch_reference(base_url: str, api_key: str, expected: Expected, body: dict[str, object]) -> Answer:
+def fetch_reference(
+    base_url: str, api_key: str, expected: Expected, body: dict[str, object]
+) -> Answer:
     """The complete answer for ``expected``: the server's own non-streaming body, via httpx."""
     import json
 

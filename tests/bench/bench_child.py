@@ -31,7 +31,10 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def _peak_rss(key: str, base_url: str, api_key: str, reasoning: int, content: int) -> dict[str, object]:
+def _peak_rss(
+    key: str, base_url: str, api_key: str, reasoning: int, content: int
+) -> dict[str, object]:
+    import ctypes
     import gc
 
     from bench_answer import Expected, missing_parts
@@ -45,6 +48,9 @@ def _peak_rss(key: str, base_url: str, api_key: str, reasoning: int, content: in
     reference = reference_answer(base_url, api_key, expected)
     client = classes[key](base_url, api_key, expected)
     gc.collect()
+    # Hand freed heap pages back first, so the growth counts the pages this answer needed and
+    # not whatever the warm-up happened to leave free.
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     before = _status_kib("VmRSS")
     answer = client.invoke_streaming()

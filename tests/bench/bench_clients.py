@@ -38,7 +38,11 @@ MAX_TOKENS = 250_000
 
 def reference_answer(base_url: str, api_key: str, expected: Expected) -> Answer:
     """The complete answer every client must deliver for ``expected``."""
-    body = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": MAX_TOKENS}
+    body = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": PROMPT}],
+        "max_tokens": MAX_TOKENS,
+    }
     return fetch_reference(base_url, api_key, expected, body)
 
 
@@ -197,14 +201,25 @@ class HttpxFloor(Client):
 
     def __init__(self, base_url: str, api_key: str, expected: Expected) -> None:
         super().__init__(base_url, api_key, expected)
-        import httpx2
-
-        self.http = httpx2.Client(base_url=base_url, headers=self._all_headers(), timeout=600)
+        self.http = self._http_client(sync=True)
         self.body = {
             "model": MODEL,
             "messages": [{"role": "user", "content": PROMPT}],
             "max_tokens": MAX_TOKENS,
         }
+
+    def _http_client(self, *, sync: bool) -> Any:
+        """An httpx client with the openai SDK's pool limits, so pools behave the same."""
+        import httpx2
+        from openai._constants import DEFAULT_CONNECTION_LIMITS
+
+        cls = httpx2.Client if sync else httpx2.AsyncClient
+        return cls(
+            base_url=self.base_url,
+            headers=self._all_headers(),
+            timeout=600,
+            limits=DEFAULT_CONNECTION_LIMITS,
+        )
 
     def _all_headers(self) -> dict[str, str]:
         return {
@@ -239,11 +254,7 @@ class HttpxFloor(Client):
 
     async def ainvoke(self) -> Answer:
         if not hasattr(self, "async_http"):
-            import httpx2
-
-            self.async_http = httpx2.AsyncClient(
-                base_url=self.base_url, headers=self._all_headers(), timeout=600
-            )
+            self.async_http = self._http_client(sync=False)
         response = await self.async_http.post(
             "/chat/completions", content=json.dumps(self.body).encode()
         )
@@ -360,14 +371,24 @@ class ChatKimiClient(LangChainClient):
     def make(self, *, streaming: bool) -> Any:
         from langchain_kimi import ChatKimi
 
-        return ChatKimi(
+        extra: dict[str, Any] = {"streaming": True} if streaming else {}
+        headers_field = "default_headers" in ChatKimi.model_fields
+        if headers_field:
+            extra["default_headers"] = self.headers
+        model = ChatKimi(
             model=MODEL,
             base_url=self.base_url,
             api_key=self.api_key,
             max_tokens=MAX_TOKENS,
-            default_headers=self.headers,
-            **({"streaming": True} if streaming else {}),
+            **extra,
         )
+        if not headers_field:
+            # ChatKimi has no default_headers yet: hand it an equal kimi-core client that sends
+            # the emulator's size header (same pool sharing, same code path otherwise).
+            from kimi_core import KimiClient
+
+            model._client = KimiClient(self.api_key, self.base_url, default_headers=self.headers)
+        return model
 
 
 # -- LlamaIndex: OpenAILike and Kimi ------------------------------------------------------------
@@ -375,9 +396,7 @@ class ChatKimiClient(LangChainClient):
 
 def li_reasoning(message: Any) -> str | None:
     parts = [
-        block.content or ""
-        for block in message.blocks
-        if type(block).__name__ == "ThinkingBlock"
+        block.content or "" for block in message.blocks if type(block).__name__ == "ThinkingBlock"
     ]
     return "".join(parts) or None
 
@@ -436,7 +455,7 @@ class LlamaIndexClient(Client):
         # LlamaIndex's whole-answer-from-a-stream: the last streamed response holds the message.
         last = None
         usage = None
-        for last in self.llm.stream_chat(self.messages):  # noqa: B007
+        for last in self.llm.stream_chat(self.messages):
             usage = li_usage(last) or usage
         assert last is not None
         answer = li_answer(last)
@@ -466,7 +485,8 @@ class OpenAILikePeer(LlamaIndexClient):
             is_function_calling_model=True,
             context_window=262_144,
             max_tokens=MAX_TOKENS,
-            temperature=1.0,  # kimi-k2.6 with thinking accepts only 1.0; OpenAILike's default is 0.1
+            # kimi-k2.6 with thinking accepts only 1.0; OpenAILike defaults to 0.1.
+            temperature=1.0,
             default_headers=self.headers,
             # What a user adds to get usage on streams (only sent with stream=True).
             additional_kwargs={"stream_options": {"include_usage": True}},

@@ -63,10 +63,12 @@ def _langchain_model_class() -> type:
         def _llm_type(self) -> str:
             return "bench-floor"
 
-        def _generate(self, messages: Any, stop: Any = None, **kwargs: Any) -> ChatResult:
-            data = json.loads(self.floor.http.post(
-                "/chat/completions", content=json.dumps(self.floor.body).encode()
-            ).content)
+        def _post(self) -> ChatResult:
+            data = json.loads(
+                self.floor.http.post(
+                    "/chat/completions", content=json.dumps(self.floor.body).encode()
+                ).content
+            )
             message = data["choices"][0]["message"]
             reasoning = message.get("reasoning_content")
             ai = AIMessage(
@@ -90,6 +92,36 @@ def _langchain_model_class() -> type:
             )
             return ChatResult(generations=[ChatGeneration(message=ai)])
 
+        def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:
+            # stream() streams; invoke() on a streaming model is served by _generate, which
+            # aggregates in lists instead of langchain-core's pairwise chunk merging.
+            return bool(kwargs.get("stream")) and super()._should_stream(
+                async_api=async_api, **kwargs
+            )
+
+        def _generate(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+        ) -> ChatResult:
+            if not self.streaming:
+                return self._post()
+            text: list[str] = []
+            reasoning: list[str] = []
+            usage = None
+            for chunk in self._stream(messages, stop, run_manager, **kwargs):
+                message = chunk.message
+                if message.content:
+                    text.append(message.content)
+                if message.additional_kwargs:
+                    reasoning.append(message.additional_kwargs["reasoning_content"])
+                usage = message.usage_metadata or usage
+            thought = "".join(reasoning)
+            ai = AIMessage(
+                content="".join(text),
+                additional_kwargs={"reasoning_content": thought} if thought else {},
+                usage_metadata=usage,
+            )
+            return ChatResult(generations=[ChatGeneration(message=ai)])
+
         def _stream(
             self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
         ) -> Iterator[ChatGenerationChunk]:
@@ -101,13 +133,17 @@ def _langchain_model_class() -> type:
                     choices = event.get("choices")
                     delta = (choices[0].get("delta") or {}) if choices else {}
                     reasoning = delta.get("reasoning_content")
-                    yield ChatGenerationChunk(
+                    text = delta.get("content") or ""
+                    chunk = ChatGenerationChunk(
                         message=AIMessageChunk(
-                            content=delta.get("content") or "",
+                            content=text,
                             additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
                             usage_metadata=lc_usage(event.get("usage")),
                         )
                     )
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
 
     return FloorChatModel
 
@@ -128,16 +164,12 @@ class LangChainFloor(LangChainClient):
 
     async def ainvoke(self) -> Any:
         if not hasattr(self.floor, "async_http"):
-            import httpx2
-
-            self.floor.async_http = httpx2.AsyncClient(
-                base_url=self.base_url, headers=self.floor._all_headers(), timeout=600
-            )
+            self.floor.async_http = self.floor._http_client(sync=False)
         return await super().ainvoke()
 
 
 @cache
-def _llama_index_llm_class() -> type:
+def _llama_index_llm_class() -> type:  # noqa: C901 - one class body, built lazily
     from llama_index.core.base.llms.types import (
         ChatMessage,
         ChatResponse,
@@ -261,11 +293,7 @@ class LlamaIndexFloor(LlamaIndexClient):
 
     async def ainvoke(self) -> Any:
         if not hasattr(self.floor, "async_http"):
-            import httpx2
-
-            self.floor.async_http = httpx2.AsyncClient(
-                base_url=self.base_url, headers=self.floor._all_headers(), timeout=600
-            )
+            self.floor.async_http = self.floor._http_client(sync=False)
         return await super().ainvoke()
 
 

@@ -54,7 +54,9 @@ def summarize_series(series: dict[str, Series], metric: str, per: int) -> dict[s
     return out
 
 
-def summarize_values(values: dict[str, dict[str, Any]], field: str, base_key: str) -> dict[str, Any]:
+def summarize_values(
+    values: dict[str, dict[str, Any]], field: str, base_key: str
+) -> dict[str, Any]:
     """Medians and ratios for the subprocess scenarios (S5 ``wall``, S6 ``growth``)."""
     base = _median(values.get(base_key, {}).get(field, []))
     out: dict[str, Any] = {}
@@ -67,8 +69,9 @@ def summarize_values(values: dict[str, dict[str, Any]], field: str, base_key: st
             "error": v.get("error"),
             "samples": list(v.get(field, [])),
         }
-        if "cpu" in v:
-            out[key]["cpu"] = _median(v["cpu"])
+        for extra in ("cpu", "wall"):
+            if extra in v and extra != field:
+                out[key][extra] = _median(v[extra])
     return out
 
 
@@ -185,8 +188,11 @@ def _absolute(scenario: str, row: dict[str, Any]) -> str:
 
 def markdown_table(results: dict[str, Any]) -> str:
     """The headline table: scenarios by clients, ratios to the raw SDK (absolute for the SDK)."""
-    present = [c for c in COLUMNS if any(c in s.get("clients", {}) for s in results.values()
-                                         if isinstance(s, dict))]
+    present = [
+        c
+        for c in COLUMNS
+        if any(c in s.get("clients", {}) for s in results.values() if isinstance(s, dict))
+    ]
     lines = [
         "| scenario | " + " | ".join(HEADERS[c] for c in present) + " |",
         "|---" * (len(present) + 1) + "|",
@@ -218,7 +224,9 @@ def details_table(results: dict[str, Any]) -> str:
             continue
         for key, row in scenario["clients"].items():
             if row.get("error"):
-                lines.append(f"| {name} | {HEADERS.get(key, key)} | error: {row['error'][:60]} |||||")
+                lines.append(
+                    f"| {name} | {HEADERS.get(key, key)} | error: {row['error'][:60]} |||||"
+                )
                 continue
             complete = "yes" if not row["missing"] else "no " + ", ".join(row["missing"])
             lines.append(
@@ -237,7 +245,9 @@ def targets_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def exponents(small: dict[str, Any], large: dict[str, Any], n_small: int, n_large: int) -> dict[str, float]:
+def exponents(
+    small: dict[str, Any], large: dict[str, Any], n_small: int, n_large: int
+) -> dict[str, float]:
     """S3's growth exponent of CPU per client between the two sizes."""
     out = {}
     for key in small:

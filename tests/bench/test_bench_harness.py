@@ -1,0 +1,97 @@
+"""The benchmark's own checks: a fast-but-wrong client must not pass, and verdicts follow data.
+
+No timing is asserted here; these tests pin the harness logic (completeness, growth exponent,
+target verdicts) and that its reference answer matches what the emulator really streams.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from bench_answer import Answer, Expected, missing_parts
+from bench_clients import HttpxFloor, RawSDK, reference_answer
+from bench_measure import growth_exponent
+from bench_report import evaluate
+
+COMPLETE = Answer("word word ", "think think ", (10, 20, 30), chunks=5)
+
+
+def test_complete_answer_has_nothing_missing() -> None:
+    assert missing_parts(COMPLETE, COMPLETE, streamed=True) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "missing"),
+    [
+        (Answer("word ", "think think ", (10, 20, 30)), ["text"]),
+        (Answer("word word ", None, (10, 20, 30)), ["reasoning"]),
+        (Answer("word word ", "think think ", None), ["usage"]),
+        (Answer("word word ", "think think ", (10, 19, 29)), ["usage"]),
+        (Answer("word word ", "think think ", (10, 20, 31)), ["usage"]),
+        (Answer("", None, None), ["text", "reasoning", "usage"]),
+    ],
+)
+def test_incomplete_answers_are_named(answer: Answer, missing: list[str]) -> None:
+    assert missing_parts(answer, COMPLETE) == missing
+
+
+def test_input_tokens_may_differ_but_must_add_up() -> None:
+    answer = Answer("word word ", "think think ", (12, 20, 32))
+    assert missing_parts(answer, COMPLETE) == []
+
+
+def test_a_stream_that_quietly_became_one_response_is_flagged() -> None:
+    answer = Answer("word word ", "think think ", (10, 20, 30), chunks=1)
+    assert missing_parts(answer, COMPLETE, streamed=True) == ["stream"]
+    assert missing_parts(answer, COMPLETE) == []
+
+
+def test_growth_exponent() -> None:
+    assert growth_exponent((1000, 1.0), (4000, 4.0)) == pytest.approx(1.0)
+    assert growth_exponent((1000, 1.0), (4000, 16.0)) == pytest.approx(2.0)
+    assert math.isnan(growth_exponent((1000, 0.0), (4000, 1.0)))
+
+
+def _results(ratio: float, missing: list[str], floor_ratio: float) -> dict[str, object]:
+    def row(value: float, missing: list[str]) -> dict[str, object]:
+        return {"value": value, "ratio": value, "missing": missing, "error": None}
+
+    return {
+        "S2": {
+            "clients": {
+                "sdk": row(1.0, []),
+                "chatkimi": row(ratio, missing),
+                "lc-floor": row(floor_ratio, []),
+            }
+        }
+    }
+
+
+def _verdict(results: dict[str, object]) -> str:
+    rows = {row["target"]: row for row in evaluate(results)}
+    return str(rows["S2: ChatKimi <= 0.80 x raw SDK"]["verdict"])
+
+
+def test_fast_but_incomplete_client_does_not_meet_its_target() -> None:
+    assert _verdict(_results(0.1, ["reasoning"], 0.2)).startswith("NOT MET (incomplete")
+
+
+def test_verdicts() -> None:
+    assert _verdict(_results(0.5, [], 0.2)) == "MET"
+    assert _verdict(_results(0.9, [], 0.2)) == "NOT MET"
+    assert _verdict(_results(0.9, [], 0.85)) == "NOT MET (framework floor 0.85 > 0.80)"
+
+
+def test_reference_matches_what_the_emulator_streams(kimi_emulator) -> None:
+    size = Expected(40, 7)
+    reference = reference_answer(kimi_emulator.base_url, kimi_emulator.api_key, size)
+    assert reference.text and reference.reasoning and reference.usage
+    for cls in (HttpxFloor, RawSDK):
+        client = cls(kimi_emulator.base_url, kimi_emulator.api_key, size)
+        streamed = client.stream()
+        assert missing_parts(streamed, reference, streamed=True) == []
+        assert streamed.chunks >= 40 + 7
+        assert missing_parts(client.invoke(), reference) == []
+    smaller = reference_answer(kimi_emulator.base_url, kimi_emulator.api_key, Expected(20, 7))
+    assert missing_parts(smaller, reference) == ["reasoning", "usage"]
