@@ -76,3 +76,31 @@ def test_new_indexless_call_does_not_clobber_a_finished_one():
         ("a", "f", "{}"),
         ("b", "g", '{"x":1}'),
     ]
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ({"role": "assistant", "content": ["x"]}, "message.content is a list"),
+        ({"role": "assistant", "content": "x", "reasoning_content": 1}, "reasoning_content is a"),
+        (
+            {"role": "assistant", "tool_calls": [{"id": "c", "function": {"arguments": "{}"}}]},
+            "has no function name",
+        ),
+        (
+            {
+                "role": "assistant",
+                "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": 3}}],
+            },
+            "arguments is a int",
+        ),
+    ],
+)
+def test_malformed_completions_raise_typed_errors(message, error):
+    from kimi_core import parse_completion
+
+    body = {"id": "x", "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+    with pytest.raises(MalformedResponseError, match=error):
+        parse_completion(body)
+    with pytest.raises(MalformedResponseError, match="no choices"):
+        parse_completion({"id": "x", "choices": []})

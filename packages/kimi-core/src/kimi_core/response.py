@@ -159,11 +159,17 @@ def _tool_calls_from_wire(raw: object) -> tuple[list[ToolCall], list[ToolCall]]:
         call = ToolCall(
             id=call_id if isinstance(call_id, str) and call_id else f"{fn['name']}_{i}",
             name=fn["name"],
-            arguments=arguments if isinstance(arguments, str) else "",
+            arguments=_optional_text(arguments, f"tool_calls[{i}] arguments", raw) or "",
             type="builtin_function" if item.get("type") == "builtin_function" else "function",
         )
         (builtins if call.is_builtin else functions).append(call)
     return functions, builtins
+
+
+def _optional_text(value: object, what: str, body: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise MalformedResponseError(f"{what} is a {type(value).__name__}, not text", body=body)
 
 
 def logprob_entries(choice: Mapping[str, Any]) -> list[dict[str, Any]] | None:
@@ -200,16 +206,16 @@ def parse_completion(body: Mapping[str, Any], *, request_id: str | None = None) 
     if not isinstance(message, Mapping):
         raise MalformedResponseError("choices[0] has no message", body=dict(body))
     functions, builtins = _tool_calls_from_wire(message.get("tool_calls"))
-    content = message.get("content")
-    reasoning = message.get("reasoning_content")
+    content = _optional_text(message.get("content"), "message.content", body)
+    reasoning = _optional_text(message.get("reasoning_content"), "reasoning_content", body)
     return ChatResult(
         id=body.get("id"),
         model=body.get("model"),
-        text=content if isinstance(content, str) else "",
-        reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
+        text=content or "",
+        reasoning=reasoning or None,
         tool_calls=functions,
         builtin_calls=builtins,
-        finish_reason=choice.get("finish_reason"),
+        finish_reason=_optional_text(choice.get("finish_reason"), "finish_reason", body),
         usage=usage_from_wire(body.get("usage")) or usage_from_wire(choice.get("usage")),
         request_id=request_id,
         raw=dict(body),
