@@ -237,3 +237,24 @@ async def test_web_search_async(kimi_emulator: KimiEmulator) -> None:
     chunks = [c async for c in model.astream("Search for the Kimi K2 release")]
     assert sum(1 for c in chunks if c.response_metadata.get("web_searches")) == 1
     assert len(kimi_emulator.chat_requests) == 4
+
+
+def test_stream_events_v3_with_a_search_and_parallel_calls(kimi_emulator: KimiEmulator) -> None:
+    kimi_emulator.script(Reply.web_search("kimi", reasoning="Search first."))
+    calls = [ToolCall("get_time", {"zone": "UTC"}), ToolCall("get_time", {"zone": "CET"})]
+    kimi_emulator.script(Reply(reasoning="Now the times.", tool_calls=calls, chunk_size=3))
+    model = _model(kimi_emulator).bind_tools([{"type": "web_search"}, get_time])
+    stream = model.stream_events("Search, then the time in UTC and CET", version="v3")
+    events = list(stream)
+    assert {"message-start", "content-block-delta", "message-finish"} <= {
+        e["event"] for e in events
+    }
+    output = stream.output
+    assert [b["type"] for b in output.content_blocks] == [
+        "reasoning",
+        "server_tool_call",
+        "server_tool_result",
+        "tool_call",
+        "tool_call",
+    ]
+    assert [c["args"] for c in output.tool_calls] == [{"zone": "UTC"}, {"zone": "CET"}]
