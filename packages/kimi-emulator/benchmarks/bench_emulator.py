@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
+import json
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +54,21 @@ async def concurrent(base_url: str, api_key: str, count: int, width: int) -> flo
     await asyncio.gather(*(one() for _ in range(count)))
     elapsed = time.perf_counter() - start
     await sdk.close()
+    return count / elapsed
+
+
+def raw_sequential(emulator: Server, count: int) -> float:
+    """Requests/s over one keep-alive connection without the SDK (the server's own cost)."""
+    url = urllib.parse.urlsplit(emulator.base_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
+    headers = {"Authorization": f"Bearer {emulator.api_key}", "Content-Type": "application/json"}
+    body = json.dumps({"model": "kimi-k3", "messages": MESSAGES})
+    start = time.perf_counter()
+    for _ in range(count):
+        connection.request("POST", f"{url.path}/chat/completions", body, headers)
+        connection.getresponse().read()
+    elapsed = time.perf_counter() - start
+    connection.close()
     return count / elapsed
 
 
@@ -121,6 +139,8 @@ def main() -> None:
     args = parser.parse_args()
     with server() as emulator:
         print(f"sequential non-streaming: {sequential(emulator, args.requests):,.0f} requests/s")
+        raw_rate = raw_sequential(emulator, args.requests)
+        print(f"sequential non-streaming, raw HTTP keep-alive: {raw_rate:,.0f} requests/s")
         rate = asyncio.run(
             concurrent(emulator.base_url, emulator.api_key, args.requests, args.width)
         )
