@@ -333,3 +333,20 @@ def test_logprobs_requested_and_returned(client, kimi_emulator):
     assert streamed.logprobs
     with pytest.raises(ValueError, match="needs logprobs=True"):
         _request(top_logprobs=2)
+
+
+def test_key_never_in_log_records(kimi_emulator, caplog):
+    import logging
+
+    canary = "sk-canary-logs-0123456789"
+    client = KimiClient(api_key=canary, base_url=kimi_emulator.base_url, max_retries=1)
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(kimi_core.AuthenticationError):
+            client.complete(_request())
+        ok = _client(kimi_emulator)
+        kimi_emulator.script(Fault.overloaded(retry_after=0.01))
+        list(ok.stream(_request(stream=True)))
+    assert caplog.records  # the SDK and httpx did log at DEBUG
+    for record in caplog.records:
+        assert canary not in record.getMessage()
+        assert canary not in repr(record.args)
