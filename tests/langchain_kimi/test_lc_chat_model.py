@@ -10,7 +10,7 @@ from kimi_emulator import KimiEmulator, Reply
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import chat_models as chat_models_module
 from langchain_core.load import dumpd, dumps, load
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_kimi import ChatKimi
 
 
@@ -34,6 +34,14 @@ def test_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     model = ChatKimi()
     assert model.api_key is not None
     assert model.api_key.get_secret_value() == "kimi-env-key"
+
+
+def test_base_url_and_region_are_resolved_by_kimi_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOONSHOT_BASE_URL", "http://127.0.0.1:9/v1")
+    assert ChatKimi(api_key="k").client.base_url == "http://127.0.0.1:9/v1"
+    assert ChatKimi(api_key="k", region="cn").client.base_url == "https://api.moonshot.cn/v1"
+    with pytest.raises(ValueError, match="either region or base_url"):
+        ChatKimi(api_key="k", region="cn", base_url="http://127.0.0.1:9/v1")
 
 
 def test_missing_key_names_both_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -392,5 +400,16 @@ def test_token_counting_uses_the_estimate_endpoint(kimi_emulator: KimiEmulator) 
         ],
     }
     assert model.get_num_tokens("Hi there") > 0
-    with pytest.raises(NotImplementedError, match="does not count tools"):
-        model.get_num_tokens_from_messages([("user", "Hi")], tools=[{"type": "web_search"}])
+
+
+def test_token_counting_includes_tool_declarations(kimi_emulator: KimiEmulator) -> None:
+    model = _model(kimi_emulator)
+    tool = {
+        "type": "function",
+        "function": {"name": "ping", "parameters": {"type": "object", "properties": {}}},
+    }
+    plain = model.get_num_tokens_from_messages([HumanMessage("Hi")])
+    with_tools = model.get_num_tokens_from_messages([HumanMessage("Hi")], tools=[tool])
+    assert with_tools > plain
+    body = [r for r in kimi_emulator.requests if r.path.endswith("estimate-token-count")][-1].body
+    assert body["messages"][0] == {"role": "system", "content": json.dumps([tool])}

@@ -33,6 +33,7 @@ from langchain_core.messages import (
     AIMessageChunk,
     BaseMessage,
     HumanMessage,
+    SystemMessage,
     convert_to_messages,
 )
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
@@ -732,18 +733,18 @@ class ChatKimi(BaseChatModel):
 
         Args:
             messages: The messages to count, converted exactly as for a chat request.
-            tools: Not supported: the endpoint does not count tool declarations.
+            tools: Tool declarations to include. The endpoint has no `tools` field, so their
+                wire JSON is counted as one extra system message: an estimate of what the
+                declarations add to the prompt.
 
         Returns:
             The server's token estimate.
-
-        Raises:
-            NotImplementedError: `tools` were given.
         """
+        counted = convert_to_messages(messages)
         if tools:
-            msg = "Kimi's token estimate endpoint does not count tools; call it without tools."
-            raise NotImplementedError(msg)
-        request = self._request(convert_to_messages(messages), None, {}, stream=False)
+            declarations = [_tool_to_wire(tool, None) for tool in tools]
+            counted = [SystemMessage(json.dumps(declarations, ensure_ascii=False)), *counted]
+        request = self._request(counted, None, {}, stream=False)
         with mapped_errors():
             return self.client.estimate_tokens(request)
 
