@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -44,6 +45,7 @@ DEFAULT_TIMEOUT = 600.0
 """Seconds per request (thinking answers can take minutes; Moonshot's gateway gives up at ~900s)."""
 
 _T = TypeVar("_T")
+logger = logging.getLogger("kimi_core")
 # The SDK encodes the body as multipart (boundary included) when the content type says so.
 _MULTIPART: Any = {"headers": {"Content-Type": "multipart/form-data"}}
 
@@ -269,6 +271,18 @@ class KimiClient:
         """The shared async openai SDK client of the running event loop."""
         return shared_async_sdk(self._key.value, self.base_url, self.timeout, self.default_headers)
 
+    def _retry_delay(self, error: KimiError, attempt: int) -> float:
+        delay = self.retry_policy.delay(error, attempt)
+        logger.info(
+            "retrying in %.2fs (retry %d of %d) after %s: %s",
+            delay,
+            attempt + 1,
+            self.retry_policy.max_retries,
+            type(error).__name__,
+            error,
+        )
+        return delay
+
     def _with_retries(self, send: Callable[[], _T], model: str | None) -> _T:
         attempt = 0
         while True:
@@ -278,7 +292,7 @@ class KimiClient:
                 error = translate_error(exc, model=model)
                 if not self.retry_policy.should_retry(error, attempt):
                     raise error from exc
-            time.sleep(self.retry_policy.delay(error, attempt))
+            time.sleep(self._retry_delay(error, attempt))
             attempt += 1
 
     async def _awith_retries(self, send: Callable[[], Any], model: str | None) -> Any:
@@ -292,7 +306,7 @@ class KimiClient:
                     raise error from exc
             import asyncio
 
-            await asyncio.sleep(self.retry_policy.delay(error, attempt))
+            await asyncio.sleep(self._retry_delay(error, attempt))
             attempt += 1
 
     def request(
