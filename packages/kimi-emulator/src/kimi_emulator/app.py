@@ -87,7 +87,10 @@ async def _middleware(request: web.Request, handler: _Handler) -> web.StreamResp
     )
     try:
         _authenticate(request, state)
-        faults = Fault.parse_header(request.headers.get(FAULT_HEADER, ""))
+        try:
+            faults = Fault.parse_header(request.headers.get(FAULT_HEADER, ""))
+        except ValueError as error:  # the test's own mistake: say so in a 400
+            raise ApiError.invalid(f"Invalid request: {error}") from error
         request[_FAULTS_KEY] = tuple(faults)
         handled = False
         if request.path != "/v1/chat/completions":
@@ -97,8 +100,6 @@ async def _middleware(request: web.Request, handler: _Handler) -> web.StreamResp
             response = await handler(request)
     except ApiError as error:
         response = _json(error.body(), error.status, error.headers)
-    except ValueError as error:  # a bad fault or size header: the test's own mistake
-        response = _json(error_body(f"Invalid request: {error}", "invalid_request_error"), 400)
     except web.HTTPException as error:
         message = "Not found" if error.status == 404 else error.reason
         error_type = "resource_not_found_error" if error.status == 404 else "invalid_request_error"
@@ -162,8 +163,9 @@ def _size(request: web.Request) -> tuple[int | None, int | None]:
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
         if key not in ("reasoning", "content") or not value.strip().isdigit():
-            raise ValueError(
-                f"{SIZE_HEADER} must look like 'reasoning=N,content=M', got {header!r}"
+            raise ApiError.invalid(
+                f"Invalid request: {SIZE_HEADER} must look like 'reasoning=N,content=M', "
+                f"got {header!r}"
             )
         values[key] = int(value)
     return values.get("reasoning"), values.get("content")
@@ -182,6 +184,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await _parse_json(request)
     if body is None:
         raise ApiError.invalid("Invalid request: the body must be a JSON object")
+    size = _size(request)
     header_faults: tuple[Fault, ...] = request[_FAULTS_KEY]
     faults = [*header_faults, *state.faults.draw()]
     scripted_fault = state.take(_last_text(body), faults=True)
@@ -212,7 +215,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         reply,
         created=int(state.config.now().timestamp()),
         cached_tokens=state.cached_tokens(chat.messages),
-        size=_size(request),
+        size=size,
     )
     if chat.stream:
         return await _stream(request, completion, chat.include_usage, faults, signature)
