@@ -75,3 +75,38 @@ def test_document_is_a_clear_error_by_default(llm, kimi_emulator) -> None:
     with pytest.raises(ValueError, match="DocumentBlock"):
         _ask(llm, DocumentBlock(data=b"%PDF-1.4 hello"))
     assert kimi_emulator.chat_requests == []
+
+
+def _uploads(kimi_emulator) -> list:
+    return [r for r in kimi_emulator.requests if r.method == "POST" and r.path == "/v1/files"]
+
+
+def test_documents_through_file_extract_once_per_document(
+    make_llm, kimi_emulator, tmp_path
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("The launch code is 1234.")
+    llm = make_llm(documents="file-extract")
+    history = [
+        ChatMessage(role="user", blocks=[TextBlock(text="Summarise:"), DocumentBlock(path=path)])
+    ]
+    llm.chat(history)
+    llm.chat(history)  # an agent resends its history: the document is not uploaded again
+    assert len(_uploads(kimi_emulator)) == 1
+    for body in kimi_emulator.chat_requests:
+        text, extracted = body["messages"][0]["content"].split("\n", 1)
+        assert text == "Summarise:"
+        assert "The launch code is 1234." in extracted
+    assert isinstance(history[0].blocks[1], DocumentBlock)  # the caller's history is untouched
+
+
+async def test_documents_through_file_extract_async(make_llm, kimi_emulator) -> None:
+    llm = make_llm(documents="file-extract")
+    message = ChatMessage(
+        role="user",
+        blocks=[DocumentBlock(data=b"Quarterly revenue rose 12%.", title="report.txt")],
+    )
+    chunks = [c async for c in await llm.astream_chat([message])]
+    assert chunks[-1].message.content
+    assert len(_uploads(kimi_emulator)) == 1
+    assert "Quarterly revenue rose 12%." in kimi_emulator.chat_requests[0]["messages"][0]["content"]

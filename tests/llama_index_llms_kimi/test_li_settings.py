@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from kimi_core import APITimeoutError, EngineOverloadedError, get_profile
-from kimi_emulator import Fault
+from kimi_emulator import Fault, Reply
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.llms.kimi import Kimi
@@ -156,6 +157,10 @@ def test_max_retries_zero_surfaces_the_typed_error(make_llm, kimi_emulator) -> N
 
 
 def test_timeout_is_applied(make_llm, kimi_emulator) -> None:
-    kimi_emulator.script(Fault.delay_first_byte(1))
+    kimi_emulator.script(Fault.delay_first_byte(0.5))
+    kimi_emulator.script(Reply(content="too late"))
     with pytest.raises(APITimeoutError):
-        make_llm(timeout=0.2).chat(user("hi"))
+        make_llm(timeout=0.1).chat(user("hi"))
+    # The emulator still answers the abandoned request after its delay; let it do so now, or it
+    # would take the next test's scripted reply.
+    time.sleep(1.0)

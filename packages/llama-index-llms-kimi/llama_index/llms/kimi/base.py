@@ -52,6 +52,7 @@ from llama_index.llms.kimi._convert import (
     to_kimi_messages,
     to_kimi_tools,
 )
+from llama_index.llms.kimi._documents import DocumentExtractor, has_documents
 from llama_index.llms.kimi._stream import StreamAssembler
 
 if TYPE_CHECKING:
@@ -119,6 +120,8 @@ class Kimi(FunctionCallingLLM):
         prompt_cache_key: A stable session id that improves prompt-cache hits.
         web_search: Declare Kimi's builtin ``$web_search`` on every call; the search rounds run
             inside the call, so agents never see a ``$web_search`` tool call.
+        documents: ``"file-extract"`` uploads each ``DocumentBlock`` once to the Files API and
+            sends its extracted text in its place; ``"error"`` (default) refuses them.
         additional_kwargs: Extra top-level body fields (an escape hatch, sent as given).
         default_headers: Extra HTTP headers on every request.
     """
@@ -137,6 +140,9 @@ class Kimi(FunctionCallingLLM):
     max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
     prompt_cache_key: str | None = Field(default=None, description="Prompt-cache session id.")
     web_search: bool = Field(default=False, description="Declare the builtin $web_search.")
+    documents: Literal["error", "file-extract"] = Field(
+        default="error", description="How DocumentBlocks are sent: refused, or extracted."
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra body fields sent as given."
     )
@@ -144,6 +150,7 @@ class Kimi(FunctionCallingLLM):
 
     _client: KimiClient = PrivateAttr()
     _settings: ChatSettings = PrivateAttr()
+    _extractor: DocumentExtractor = PrivateAttr(default_factory=DocumentExtractor)
 
     @model_validator(mode="after")
     def _resolve(self) -> Kimi:
@@ -231,6 +238,16 @@ class Kimi(FunctionCallingLLM):
             stream=stream,
         )
 
+    def _documents(self, messages: Sequence[ChatMessage]) -> Sequence[ChatMessage]:
+        if self.documents == "file-extract" and has_documents(messages):
+            return self._extractor.extract(messages, self._client)
+        return messages
+
+    async def _adocuments(self, messages: Sequence[ChatMessage]) -> Sequence[ChatMessage]:
+        if self.documents == "file-extract" and has_documents(messages):
+            return await self._extractor.aextract(messages, self._client)
+        return messages
+
     def _chat_response(self, result: ChatResult) -> ChatResponse:
         return ChatResponse(
             message=from_kimi_result(result),
@@ -243,13 +260,13 @@ class Kimi(FunctionCallingLLM):
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the answer (thinking, text, tool calls, usage)."""
-        request = self._request(messages, stream=False, **kwargs)
+        request = self._request(self._documents(messages), stream=False, **kwargs)
         return self._chat_response(self._client.complete(request))
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
-        request = self._request(messages, stream=False, **kwargs)
+        request = self._request(await self._adocuments(messages), stream=False, **kwargs)
         return self._chat_response(await self._client.acomplete(request))
 
     @llm_chat_callback()
@@ -259,7 +276,7 @@ class Kimi(FunctionCallingLLM):
         Every response holds the message so far (thinking, text, tool calls), ``delta`` the new
         text and ``additional_kwargs["thinking_delta"]`` the new reasoning.
         """
-        request = self._request(messages, stream=True, **kwargs)
+        request = self._request(self._documents(messages), stream=True, **kwargs)
         client = self._client
 
         def gen() -> ChatResponseGen:
@@ -275,7 +292,7 @@ class Kimi(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat`."""
-        request = self._request(messages, stream=True, **kwargs)
+        request = self._request(await self._adocuments(messages), stream=True, **kwargs)
         client = self._client
 
         async def gen() -> ChatResponseAsyncGen:
