@@ -90,7 +90,7 @@ def _pieces(text: str, spec: int | list[str] | None, chunk_size: int | None) -> 
         return split_evenly(text, spec)
     if chunk_size:
         return [text[i : i + chunk_size] for i in range(0, len(text), chunk_size)] or [""]
-    return [piece for piece in split_tokens(text)] or ([text] if text else [])
+    return split_tokens(text)
 
 
 def _truncate(pieces: list[str], budget: int) -> tuple[list[str], int, bool]:
