@@ -354,6 +354,19 @@ def test_invoke_on_a_streaming_model_does_not_merge_chunks(
     assert result.additional_kwargs["reasoning_content"] == "y" * 3000
 
 
+def test_streamed_invoke_without_listeners_builds_no_chunks(
+    kimi_emulator: KimiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a chunk was built with nobody listening")
+
+    monkeypatch.setattr(ChatKimi, "_chunk", refuse)
+    kimi_emulator.script(Reply(content="quiet", reasoning="r", chunk_size=1))
+    result = _model(kimi_emulator, streaming=True).invoke("Hello")
+    assert result.text == "quiet"
+    assert kimi_emulator.chat_requests[-1]["stream"] is True
+
+
 async def test_ainvoke_on_a_streaming_model(kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(Reply(content="streamed answer", reasoning="why", chunk_size=4))
     result = await _model(kimi_emulator, streaming=True).ainvoke("Hello")

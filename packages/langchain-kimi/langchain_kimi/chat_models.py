@@ -530,9 +530,10 @@ class ChatKimi(BaseChatModel):
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             with self.client.stream(request) as stream:
                 for delta in stream:
-                    chunk = self._chunk(delta, usage=usage, v1=v1)
-                    chunk.message.id = run_id
-                    if run_manager:
+                    # Chunks are built only for listeners; kimi-core accumulates the result.
+                    if run_manager and run_manager.handlers:
+                        chunk = self._chunk(delta, usage=usage, v1=v1)
+                        chunk.message.id = run_id
                         run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
             return self._streamed_result(stream.result, run_id, kwargs)
 
@@ -552,9 +553,9 @@ class ChatKimi(BaseChatModel):
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             async with self.client.astream(request) as stream:
                 async for delta in stream:
-                    chunk = self._chunk(delta, usage=usage, v1=v1)
-                    chunk.message.id = run_id
-                    if run_manager:
+                    if run_manager and run_manager.handlers:
+                        chunk = self._chunk(delta, usage=usage, v1=v1)
+                        chunk.message.id = run_id
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
             return self._streamed_result(stream.result, run_id, kwargs)
 
