@@ -258,3 +258,22 @@ def test_stream_events_v3_with_a_search_and_parallel_calls(kimi_emulator: KimiEm
         "tool_call",
     ]
     assert [c["args"] for c in output.tool_calls] == [{"zone": "UTC"}, {"zone": "CET"}]
+
+
+def test_v1_stream_across_search_rounds(kimi_emulator: KimiEmulator) -> None:
+    kimi_emulator.script(Reply.web_search("kimi", reasoning="Search."))
+    kimi_emulator.script(Reply(content="Moonshot AI.", reasoning="Found it.", chunk_size=2))
+    model = _model(kimi_emulator, output_version="v1").bind_tools([{"type": "web_search"}])
+    chunks = list(model.stream("Who makes Kimi?"))
+    full: AIMessageChunk = chunks[0]
+    for chunk in chunks[1:]:
+        full = full + chunk
+    assert [(b["type"], b.get("index")) for b in full.content] == [  # type: ignore[union-attr]
+        ("reasoning", 0),
+        ("server_tool_call", 1),
+        ("server_tool_result", 2),
+        ("reasoning", 3),
+        ("text", 4),
+    ]
+    assert full.content[3]["reasoning"] == "Found it."  # type: ignore[index]
+    assert full.text == "Moonshot AI."

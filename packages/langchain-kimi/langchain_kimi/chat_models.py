@@ -220,6 +220,36 @@ class ChatKimi(BaseChatModel):
         # {'model_name': 'kimi-k2.6', 'finish_reason': 'stop', 'id': 'chatcmpl-...',
         #  'request_id': '...', 'model_provider': 'moonshot', ...}
         ```
+
+    Multimodal input:
+        Standard `image` / `video` blocks (`base64` + `mime_type`, `url`, or a Files API
+        `file_id`, sent as `ms://<id>`) and OpenAI-style `image_url` / `video_url` dicts.
+        http(s) URLs are downloaded and inlined (Kimi rejects public URLs).
+
+        ```python
+        model.invoke(
+            [
+                HumanMessage(
+                    [
+                        {"type": "text", "text": "What happens in this clip?"},
+                        {"type": "video", "base64": video_b64, "mime_type": "video/mp4"},
+                    ]
+                )
+            ]
+        )
+        ```
+
+    Partial mode:
+        End the conversation with the prefix the answer must continue:
+
+        ```python
+        prefix = AIMessage("Soft", additional_kwargs={"partial": True})
+        model.invoke([("human", "Write a haiku about rain."), prefix])
+        ```
+
+    Official tools:
+        `MoonshotFormulaToolkit(formulas=["moonshot/fetch:latest"]).get_tools()` returns
+        `BaseTool`s that run through Moonshot's fibers endpoint, for any agent.
     """
 
     model_config = ConfigDict(populate_by_name=True)
