@@ -350,3 +350,49 @@ def test_key_never_in_log_records(kimi_emulator, caplog):
     for record in caplog.records:
         assert canary not in record.getMessage()
         assert canary not in repr(record.args)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.disconnect_after(0),
+        Fault.reset(),
+        Fault.overloaded(retry_after=0.01),
+        Fault.stream_error(after=0, message="early"),
+    ],
+    ids=["disconnect-before-chunks", "reset", "overloaded", "error-event-first"],
+)
+def test_stream_failing_before_any_delta_is_retried(kimi_emulator, fault):
+    kimi_emulator.script(fault)
+    deltas = list(_client(kimi_emulator).stream(_request(stream=True)))
+    assert deltas[-1].result is not None
+    assert deltas[-1].result.finish_reason == "stop"
+    assert len(kimi_emulator.chat_requests) == 2
+
+
+async def test_async_stream_retries_and_never_after_delivery(kimi_emulator):
+    client = _client(kimi_emulator)
+    kimi_emulator.script(Fault.reset())
+    texts = [d.text async for d in client.astream(_request(stream=True)) if d.text]
+    assert texts
+    assert len(kimi_emulator.chat_requests) == 2
+    kimi_emulator.reset()
+    kimi_emulator.script(Fault.disconnect_after(4))
+    received: list[kimi_core.StreamDelta] = []
+    with pytest.raises((kimi_core.APIConnectionError, kimi_core.IncompleteStreamError)) as info:
+        await _adrain(client.astream(_request(stream=True)), received)
+    assert received
+    assert not info.value.retryable
+    assert len(kimi_emulator.chat_requests) == 1
+
+
+async def _adrain(stream: kimi_core.AsyncChatStream, sink: list) -> None:
+    async for delta in stream:
+        sink.append(delta)
+
+
+def test_stream_quota_is_sent_once(kimi_emulator):
+    kimi_emulator.script(Fault.quota())
+    with pytest.raises(kimi_core.QuotaExhaustedError):
+        list(_client(kimi_emulator).stream(_request(stream=True)))
+    assert len(kimi_emulator.chat_requests) == 1

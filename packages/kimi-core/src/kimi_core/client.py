@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
+    IncompleteStreamError,
     KimiError,
     MalformedResponseError,
     request_id_of,
@@ -74,12 +75,13 @@ def _decode(payload: bytes) -> Any:
 class _Round:
     """One streamed round: parse SSE payloads, hide builtin calls, report usage once at the end."""
 
-    __slots__ = ("acc", "builtin", "delivered")
+    __slots__ = ("acc", "builtin", "delivered", "yielded")
 
     def __init__(self, response: httpx2.Response) -> None:
         self.acc = StreamAccumulator(request_id=request_id_of(response.headers))
         self.builtin: set[int] = set()
         self.delivered = 0
+        self.yielded = 0
 
     def take(self, payload: bytes) -> StreamDelta | None:
         """What the caller sees of one payload (None: nothing; check ``acc.done`` for the end)."""
@@ -95,6 +97,7 @@ class _Round:
         calls = self._client_calls(delta.tool_call_chunks) if delta.tool_call_chunks else ()
         if delta.text is None and delta.reasoning is None and not calls:
             return None
+        self.yielded += 1
         if delta.usage is None and delta.finish_reason is None and calls is delta.tool_call_chunks:
             return delta
         # Usage and finish_reason are reported once, summed over rounds, on the final delta.
@@ -115,16 +118,19 @@ class _Round:
 
         what = f"after {self.delivered} chunks" if self.delivered else "before any chunk"
         cls = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
-        # Not retryable: chunks may already be in the caller's hands; a retry would duplicate them.
         return cls(
             f"the stream broke {what}: {type(exc).__name__}: {exc}",
             request_id=self.acc.request_id,
-            retryable=False,
         )
 
     def end(self, loop: WebSearchLoop) -> tuple[list[StreamDelta], bool]:
         """Deltas that close the round, and whether the ``$web_search`` loop asks again."""
-        result = self.acc.result()
+        try:
+            result = self.acc.result()
+        except IncompleteStreamError as error:
+            # A round cut before anything reached the caller can safely be asked again.
+            error.retryable = not self.yielded
+            raise
         if loop.advance(result):
             return [StreamDelta(event=search) for search in loop.new_searches], True
         final = loop.finish(result)
@@ -472,6 +478,34 @@ class KimiClient:
         """Async :meth:`stream`."""
         return AsyncChatStream(self._astream_gen(request))
 
+    def _open_stream(self, body: dict[str, Any], model: str) -> httpx2.Response:
+        # One attempt: the stream loop owns retries, so that attempts never multiply.
+        import httpx2
+
+        try:
+            return self.sdk.post(
+                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
+            )
+        except Exception as exc:
+            raise translate_error(exc, model=model) from exc
+
+    async def _aopen_stream(self, body: dict[str, Any], model: str) -> httpx2.Response:
+        import httpx2
+
+        try:
+            return await self.async_sdk.post(
+                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
+            )
+        except Exception as exc:
+            raise translate_error(exc, model=model) from exc
+
+    def _may_retry_round(self, error: KimiError, round_: _Round | None, attempt: int) -> bool:
+        if round_ is not None and round_.yielded:
+            # Chunks are in the caller's hands: a retry would duplicate them.
+            error.retryable = False
+            return False
+        return self.retry_policy.should_retry(error, attempt)
+
     def _stream_gen(self, request: ChatRequest) -> Iterator[StreamDelta]:
         import httpx2
 
@@ -480,28 +514,38 @@ class KimiClient:
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
+        attempt = 0
         while True:
-            response = self.request(
-                "POST", "/chat/completions", body=loop.body, stream=True, model=model
-            )
-            round_ = _Round(response)
+            round_ = None
             try:
-                for payload in iter_sse_data(response.iter_bytes()):
-                    visible = round_.take(payload)
-                    if visible is not None:
-                        yield visible
-                    elif round_.acc.done:
-                        break
-            except httpx2.HTTPError as exc:
-                raise round_.broken(exc) from exc
-            finally:
-                response.close()
-            tail, again = round_.end(loop)
+                response = self._open_stream(loop.body, model)
+                round_ = _Round(response)
+                try:
+                    for payload in iter_sse_data(response.iter_bytes()):
+                        visible = round_.take(payload)
+                        if visible is not None:
+                            yield visible
+                        elif round_.acc.done:
+                            break
+                    tail, again = round_.end(loop)
+                except httpx2.HTTPError as exc:
+                    raise round_.broken(exc) from exc
+                finally:
+                    response.close()
+            except KimiError as error:
+                if not self._may_retry_round(error, round_, attempt):
+                    raise
+                time.sleep(self._retry_delay(error, attempt))
+                attempt += 1
+                continue
+            attempt = 0
             yield from tail
             if not again:
                 return
 
     async def _astream_gen(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
+        import asyncio
+
         import httpx2
 
         if request.remote_media:
@@ -509,23 +553,31 @@ class KimiClient:
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
+        attempt = 0
         while True:
-            response = await self.arequest(
-                "POST", "/chat/completions", body=loop.body, stream=True, model=model
-            )
-            round_ = _Round(response)
+            round_ = None
             try:
-                async for payload in aiter_sse_data(response.aiter_bytes()):
-                    visible = round_.take(payload)
-                    if visible is not None:
-                        yield visible
-                    elif round_.acc.done:
-                        break
-            except httpx2.HTTPError as exc:
-                raise round_.broken(exc) from exc
-            finally:
-                await response.aclose()
-            tail, again = round_.end(loop)
+                response = await self._aopen_stream(loop.body, model)
+                round_ = _Round(response)
+                try:
+                    async for payload in aiter_sse_data(response.aiter_bytes()):
+                        visible = round_.take(payload)
+                        if visible is not None:
+                            yield visible
+                        elif round_.acc.done:
+                            break
+                    tail, again = round_.end(loop)
+                except httpx2.HTTPError as exc:
+                    raise round_.broken(exc) from exc
+                finally:
+                    await response.aclose()
+            except KimiError as error:
+                if not self._may_retry_round(error, round_, attempt):
+                    raise
+                await asyncio.sleep(self._retry_delay(error, attempt))
+                attempt += 1
+                continue
+            attempt = 0
             for delta in tail:
                 yield delta
             if not again:
