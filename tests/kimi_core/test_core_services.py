@@ -281,3 +281,21 @@ async def test_models_balance_and_refresh(client, kimi_emulator):
     assert await client.aestimate_tokens(build_chat_request([Message.user("x")], ChatSettings()))
     refreshed = kimi_core.refresh_profiles_from_models(client)
     assert {p.id for p in refreshed} == ids
+
+
+@pytest.mark.parametrize("model", ["kimi-k2.6", "kimi-k2.7-code", "kimi-k3"])
+def test_agent_loop_round_trips_reasoning(client, kimi_emulator, model):
+    kimi_emulator.script(
+        Reply(reasoning="I need the weather.", tool_calls=[EmuToolCall("get_weather", {"c": 1})])
+    )
+    kimi_emulator.script(Reply(content="It is sunny.", reasoning="Now answer."))
+    tool = FunctionTool("get_weather", "weather", {"type": "object", "properties": {}})
+    history = [Message.user("Weather?")]
+    first = client.complete(build_chat_request(history, ChatSettings(model), tools=[tool]))
+    history.append(first.to_message())
+    history.append(Message.tool(first.tool_calls[0].id, "sunny"))
+    second = client.complete(build_chat_request(history, ChatSettings(model), tools=[tool]))
+    assert second.text == "It is sunny."
+    sent = kimi_emulator.chat_requests[-1]["messages"][1]
+    assert sent["reasoning_content"] == "I need the weather."
+    assert "content" not in sent

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kimi_core.errors import MalformedResponseError, error_from_body
-from kimi_core.messages import ToolCall
+from kimi_core.messages import Message, ToolCall
 
 __all__ = [
     "ChatResult",
@@ -139,6 +139,18 @@ class ChatResult:
     raw: dict[str, Any] | None = None
     system_fingerprint: str | None = None
     logprobs: list[dict[str, Any]] | None = None
+
+    def to_message(self) -> Message:
+        """This answer as an assistant :class:`Message`, ready to append to the history.
+
+        Keeps the reasoning (sent back by the thinking rules) and every tool call, builtin ones
+        included (their echo is inserted by the request builder).
+        """
+        return Message.assistant(
+            self.text or None,
+            reasoning=self.reasoning,
+            tool_calls=[*self.builtin_calls, *self.tool_calls],
+        )
 
 
 def _tool_calls_from_wire(raw: object) -> tuple[list[ToolCall], list[ToolCall]]:
