@@ -1,9 +1,9 @@
 """A LlamaIndex RAG pipeline over this repository's own docs, with Kimi thinking on.
 
 Shows: `SimpleDirectoryReader` over docs/ -> `VectorStoreIndex` -> a query engine answered by
-`Kimi(model="kimi-k2.6", thinking=True)`, printing the answer and the source pages. Kimi has no embeddings endpoint, so the example embeds locally with a tiny
-bag-of-words hashing embedding (deterministic, no download); swap in any LlamaIndex embedding
-model for real use.
+`Kimi(model="kimi-k2.6", thinking=True)`, printing the answer and the source pages. Kimi has no
+embeddings endpoint, so the example embeds locally with a tiny bag-of-words hashing embedding
+(deterministic, no download); swap in any LlamaIndex embedding model for real use.
 
 Against the real API:
 
