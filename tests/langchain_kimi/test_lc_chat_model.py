@@ -96,6 +96,13 @@ def test_impossible_knobs_fail_at_construction(kwargs: dict[str, Any], match: st
         ChatKimi(api_key="k", **kwargs)
 
 
+def test_model_kwargs_cannot_bypass_the_checked_fields() -> None:
+    with pytest.raises(
+        ValueError, match=r"'temperature': use temperature; 'thinking': use thinking"
+    ):
+        ChatKimi(api_key="k", model_kwargs={"temperature": 0.3, "thinking": {"type": "x"}})
+
+
 def test_profile_comes_from_kimi_core() -> None:
     k3 = ChatKimi(api_key="k", model="kimi-k3").profile
     assert k3 is not None

@@ -84,6 +84,21 @@ _SETTINGS = (
 )
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
+# Body fields ChatKimi builds itself: in model_kwargs they would bypass kimi-core's checks.
+_MANAGED_BODY_FIELDS = {
+    "model": "model",
+    "messages": "the messages you invoke with",
+    "thinking": "thinking / preserve_thinking",
+    "max_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "stop": "stop",
+    "stream": "stream() or streaming=True",
+    "stream_options": "stream_usage",
+    "tools": "bind_tools()",
+    "tool_choice": "bind_tools(..., tool_choice=...)",
+    "response_format": "with_structured_output() or bind(response_format=...)",
+    **{name: name for name in _SETTINGS},
+}
 # Shorthands accepted by bind_tools for Kimi's builtin web search (LangChain's own spelling).
 _WEB_SEARCH_SHORTHAND = {"type": "web_search"}
 _WEB_SEARCH_WIRE = {"type": "builtin_function", "function": {"name": "$web_search"}}
@@ -301,6 +316,11 @@ class ChatKimi(BaseChatModel):
     @model_validator(mode="after")
     def _resolve_kimi_settings(self) -> Self:
         """Fill the key from the environment and reject impossible knob combinations now."""
+        managed = [name for name in self.model_kwargs if name in _MANAGED_BODY_FIELDS]
+        if managed:
+            fixes = "; ".join(f"{name!r}: use {_MANAGED_BODY_FIELDS[name]}" for name in managed)
+            msg = f"model_kwargs may not set fields ChatKimi builds itself ({fixes})."
+            raise ValueError(msg)
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         key, _ = resolve_credentials(key, self.base_url, self.region)
         if self.api_key is None:
