@@ -396,3 +396,9 @@ def test_stream_quota_is_sent_once(kimi_emulator):
     with pytest.raises(kimi_core.QuotaExhaustedError):
         list(_client(kimi_emulator).stream(_request(stream=True)))
     assert len(kimi_emulator.chat_requests) == 1
+
+
+def test_timeout_none_means_default_and_must_be_positive():
+    assert KimiClient(api_key="sk-x", timeout=None).timeout == kimi_core.DEFAULT_TIMEOUT
+    with pytest.raises(ValueError, match="positive"):
+        KimiClient(api_key="sk-x", timeout=0)

@@ -63,7 +63,20 @@ def _chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
     return body
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
 def _decode(payload: bytes) -> Any:
+    # Fast path for the common case: SSE is UTF-8 and payloads arrive stripped, so decoding the
+    # text directly skips json.loads' encoding detection and trailing-whitespace scan. Anything
+    # else (a BOM, trailing data, bad JSON) takes json.loads' own path and gets its own verdict.
+    try:
+        text = payload.decode("utf-8", "surrogatepass")
+        value, end = _raw_decode(text)
+        if end == len(text):
+            return value
+    except ValueError:
+        pass
     try:
         return json.loads(payload)
     except ValueError as exc:
@@ -231,7 +244,8 @@ class KimiClient:
         base_url: Default ``MOONSHOT_BASE_URL``, then ``KIMI_BASE_URL``, then
             ``https://api.moonshot.ai/v1``.
         region: ``"global"`` or ``"cn"`` (``https://api.moonshot.cn/v1``) instead of ``base_url``.
-        timeout: Seconds allowed per request (connect is capped at 10s).
+        timeout: Seconds allowed per request, and between two stream chunks (connect is capped at
+            10s); None means :data:`DEFAULT_TIMEOUT`. Each retry gets its own timeout.
         max_retries: Retries of retryable failures (429 overloaded/rate limit, 5xx, connection,
             timeout), with exponential backoff and jitter, honouring ``Retry-After``. Quota
             exhaustion and streams that already delivered chunks are never retried.
@@ -248,14 +262,16 @@ class KimiClient:
         base_url: str | None = None,
         *,
         region: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         key, self.base_url = resolve_credentials(api_key, base_url, region)
         self._key = _Secret(key)
-        self.timeout = float(timeout)
+        self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
