@@ -1,16 +1,21 @@
-"""Guards for the stream accumulator's hot path (issue 6), by behaviour, never by timing.
+"""Guards for the streaming hot path (issue 6), by behaviour, never by timing.
 
 The accumulator folds text pieces into blocks as they arrive (memory of long reasoning streams)
-and takes plain dicts through a fast type test; neither may change what comes out.
+and takes plain dicts through a fast type test; SSE payloads are decoded through a UTF-8 fast
+path. None of these may change what comes out.
 """
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from types import MappingProxyType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from kimi_core import IncompleteStreamError, MalformedResponseError, StreamAccumulator
+from kimi_core.client import _decode
 
 
 def _chunk(**delta: object) -> dict[str, object]:
@@ -81,3 +86,40 @@ def test_a_long_stream_does_not_keep_one_object_per_piece() -> None:
     # One str object per piece would hold about 53 bytes each (over 1 MB here); folded blocks
     # hold little more than the text itself.
     assert held - before < 3 * text_bytes
+
+
+# -- SSE payload decoding: a fast path for plain UTF-8, json.loads' verdict for everything else --
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(json_values, st.booleans())
+def test_decoding_matches_json_loads(value: object, ascii_only: bool) -> None:
+    payload = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert _decode(payload) == json.loads(payload)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'\xef\xbb\xbf{"a": 1}',  # UTF-8 byte-order mark
+        '{"a": "\u00e9"}'.encode("utf-16"),
+        '{"a": "\u00e9"}'.encode("utf-32"),
+        b'{"a": "\\ud800"}',  # an escaped lone surrogate
+        b'{"a": "\xf0\x9f\x98\x80"}',  # a character outside the BMP
+    ],
+)
+def test_unusual_but_valid_payloads_decode_like_json_loads(payload: bytes) -> None:
+    assert _decode(payload) == json.loads(payload)
+
+
+@pytest.mark.parametrize(
+    "payload", [b'{"a": 1} {"b": 2}', b'{"a": 1}x', b'{"a": ', b"\xff\xfe{", b"", b"nul"]
+)
+def test_malformed_payloads_still_raise(payload: bytes) -> None:
+    with pytest.raises(MalformedResponseError, match="malformed SSE data line"):
+        _decode(payload)
