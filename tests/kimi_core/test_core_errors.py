@@ -109,3 +109,11 @@ def test_rate_limit_wording_gives_retry_after_without_a_header():
         ).retry_after
         == 5.0
     )
+
+
+@pytest.mark.parametrize("data", [{}, {"data": []}, {"data": {"total_tokens": "9"}}, [], None])
+def test_malformed_token_estimate(data):
+    from kimi_core.tokens import total_tokens
+
+    with pytest.raises(kimi_core.MalformedResponseError, match="total_tokens"):
+        total_tokens(data)

@@ -25,6 +25,7 @@ from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
 from kimi_core.sse import DONE, aiter_sse_data, iter_sse_data
 from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk
+from kimi_core.tokens import ESTIMATE_PATH, estimate_body, total_tokens
 from kimi_core.transport import (
     resolve_credentials,
     shared_async_sdk,
@@ -608,17 +609,14 @@ class KimiClient:
         """
         if request.remote_media:
             self._prepare_media(request)
-        body = {"model": request.body["model"], "messages": request.body["messages"]}
-        data = self.request_json("POST", "/tokenizers/estimate-token-count", body=body)
-        return _total_tokens(data)
+        return total_tokens(self.request_json("POST", ESTIMATE_PATH, body=estimate_body(request)))
 
     async def aestimate_tokens(self, request: ChatRequest) -> int:
         """Async :meth:`estimate_tokens`."""
         if request.remote_media:
             await self._aprepare_media(request)
-        body = {"model": request.body["model"], "messages": request.body["messages"]}
-        data = await self.arequest_json("POST", "/tokenizers/estimate-token-count", body=body)
-        return _total_tokens(data)
+        data = await self.arequest_json("POST", ESTIMATE_PATH, body=estimate_body(request))
+        return total_tokens(data)
 
     def list_models(self) -> list[dict[str, Any]]:
         """``GET /v1/models``: the served models with their capability fields."""
@@ -689,13 +687,6 @@ def _json_body(response: httpx2.Response) -> Any:
             status=response.status_code,
             request_id=request_id_of(response.headers),
         ) from exc
-
-
-def _total_tokens(data: Any) -> int:
-    total = data.get("data", {}).get("total_tokens") if isinstance(data, dict) else None
-    if not isinstance(total, int):
-        raise MalformedResponseError("token estimate response has no data.total_tokens", body=data)
-    return total
 
 
 def _model_list(data: Any) -> list[dict[str, Any]]:
