@@ -18,6 +18,7 @@ from llama_index.core.instrumentation.events.llm import (
     LLMChatInProgressEvent,
     LLMChatStartEvent,
 )
+from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 
 STREAMED = Reply(
     reasoning="Let me think.",
@@ -37,6 +38,7 @@ def test_chat_returns_thinking_then_text_with_usage(llm, kimi_emulator) -> None:
     thinking, text = response.message.blocks
     assert isinstance(thinking, ThinkingBlock)
     assert thinking.content == "The capital of France."
+    assert thinking.num_tokens == response.additional_kwargs["reasoning_tokens"] > 0
     assert isinstance(text, TextBlock)
     assert response.message.content == "Paris."
     usage = response.additional_kwargs
@@ -71,6 +73,7 @@ def _check_stream(responses: list) -> None:
     final = responses[-1]
     thinking_block, text_block = final.message.blocks
     assert thinking_block.content == "Let me think."
+    assert thinking_block.num_tokens == final.additional_kwargs["reasoning_tokens"] > 0
     assert text_block.text == "Hello there!"
     assert final.additional_kwargs["finish_reason"] == "stop"
     assert final.additional_kwargs["total_tokens"] > 0
@@ -241,3 +244,36 @@ def test_empty_assistant_turn_is_a_clear_error_before_sending(llm, kimi_emulator
     with pytest.raises(ValueError, match="assistant message is empty"):
         llm.chat([*user("hi"), ChatMessage(role="assistant", content=""), *user("again")])
     assert kimi_emulator.chat_requests == []
+
+
+async def test_public_methods_open_instrumentation_spans(llm, kimi_emulator) -> None:
+    spans = SimpleSpanHandler()
+    dispatcher = get_dispatcher()
+    dispatcher.add_span_handler(spans)
+    try:
+        llm.chat(user("hi"))
+        await llm.achat(user("hi"))
+        list(llm.stream_chat(user("hi")))
+        llm.complete("hi")
+    finally:
+        dispatcher.span_handlers.remove(spans)
+    names = {span.id_.split("-")[0] for span in spans.completed_spans}
+    assert {"Kimi.chat", "Kimi.achat", "Kimi.stream_chat", "Kimi.complete"} <= names
+
+
+def test_legacy_tool_calls_in_additional_kwargs_are_sent(llm, kimi_emulator) -> None:
+    legacy = {
+        "id": "call_7",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+    }
+    llm.chat(
+        [
+            *user("Weather in Rome?"),
+            ChatMessage(role="assistant", content="", additional_kwargs={"tool_calls": [legacy]}),
+            ChatMessage(role="tool", content="20C", additional_kwargs={"tool_call_id": "call_7"}),
+        ]
+    )
+    assistant = kimi_emulator.chat_requests[0]["messages"][1]
+    assert assistant["tool_calls"] == [legacy]
+    assert "content" not in assistant

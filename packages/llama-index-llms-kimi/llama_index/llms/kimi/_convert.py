@@ -244,11 +244,14 @@ def response_kwargs(result: ChatResult) -> dict[str, Any]:
     return kwargs
 
 
-def assistant_message(text: str, reasoning: str, tool_calls: Iterable[ToolCall]) -> ChatMessage:
+def assistant_message(
+    text: str, reasoning: str, tool_calls: Iterable[ToolCall], usage: Usage | None = None
+) -> ChatMessage:
     """An assistant ``ChatMessage``: a ``ThinkingBlock`` first, then the text, then the calls."""
     blocks: list[Any] = []
     if reasoning:
-        blocks.append(ThinkingBlock(content=reasoning))
+        tokens = usage.reasoning_tokens if usage is not None and usage.reasoning_tokens else None
+        blocks.append(ThinkingBlock(content=reasoning, num_tokens=tokens))
     calls = [
         ToolCallBlock(
             tool_call_id=call.id,
@@ -265,4 +268,4 @@ def assistant_message(text: str, reasoning: str, tool_calls: Iterable[ToolCall])
 
 def from_kimi_result(result: ChatResult) -> ChatMessage:
     """A finished neutral result as an assistant ``ChatMessage``."""
-    return assistant_message(result.text, result.reasoning or "", result.tool_calls)
+    return assistant_message(result.text, result.reasoning or "", result.tool_calls, result.usage)

@@ -53,8 +53,11 @@ class StreamAssembler:
         if delta.result is not None:
             # The text and reasoning streamed so far span every $web_search round; the result's
             # own text and reasoning are those of the last round only.
-            message = assistant_message(self._text, self._reasoning, delta.result.tool_calls)
-            final = response_kwargs(delta.result)
+            result = delta.result
+            message = assistant_message(
+                self._text, self._reasoning, result.tool_calls, result.usage
+            )
+            final = response_kwargs(result)
             # Streams have no raw body; agents only expose ``raw`` (AgentStream.raw), so the
             # final usage and searches are mirrored there.
             return ChatResponse(message=message, delta="", raw=final, additional_kwargs=final)
