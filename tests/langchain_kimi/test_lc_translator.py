@@ -121,3 +121,27 @@ def test_list_content_passes_standard_blocks_through() -> None:
         {"type": "text", "text": "plain"},
         {"type": "text", "text": " more"},
     ]
+
+
+def test_builtin_calls_awaiting_their_echo_are_server_tool_calls() -> None:
+    pending = {
+        "id": "t-web_search-9",
+        "type": "builtin_function",
+        "function": {"name": "$web_search", "arguments": '{"search_result": {"search_id": "s9"}}'},
+    }
+    message = AIMessage(
+        "",
+        additional_kwargs={"builtin_tool_calls": [pending]},
+        response_metadata=_meta(),
+        tool_calls=[{"id": "add:0", "name": "add", "args": {}}],
+    )
+    assert message.content_blocks == [
+        {
+            "type": "server_tool_call",
+            "id": "t-web_search-9",
+            "name": "web_search",
+            "args": {"search_result": {"search_id": "s9"}},
+            "extras": {"kimi_name": "$web_search"},
+        },
+        {"type": "tool_call", "id": "add:0", "name": "add", "args": {}},
+    ]

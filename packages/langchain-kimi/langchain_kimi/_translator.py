@@ -9,6 +9,7 @@ order the model produced them: reasoning, server-side searches, text, tool calls
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages.block_translators import register_translator
@@ -45,6 +46,26 @@ def _search_blocks(message: AIMessage) -> list[types.ContentBlock]:
         if (tokens := search.get("search_tokens")) is not None:
             result["output"] = {"search_tokens": tokens}
         blocks.extend((call, result))
+    return blocks
+
+
+def _pending_builtin_blocks(message: AIMessage) -> list[types.ContentBlock]:
+    # Builtin calls the model made next to client calls: answered on the next request.
+    blocks: list[types.ContentBlock] = []
+    for call in message.additional_kwargs.get("builtin_tool_calls") or ():
+        name = call["function"]["name"]
+        try:
+            args = json.loads(call["function"]["arguments"])
+        except ValueError:
+            args = None
+        block: types.ServerToolCall = {
+            "type": "server_tool_call",
+            "id": call["id"],
+            "name": name.removeprefix("$"),
+            "args": args if isinstance(args, dict) else {},
+            "extras": {"kimi_name": name},
+        }
+        blocks.append(block)
     return blocks
 
 
@@ -85,7 +106,8 @@ def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     Returns:
         Reasoning, `server_tool_call`/`server_tool_result` pairs, text and `tool_call` blocks.
     """
-    blocks = _reasoning_blocks(message) + _search_blocks(message) + _text_blocks(message.content)
+    blocks = _reasoning_blocks(message) + _search_blocks(message)
+    blocks += _pending_builtin_blocks(message) + _text_blocks(message.content)
     blocks.extend(
         {"type": "tool_call", "id": call.get("id"), "name": call["name"], "args": call["args"]}
         for call in message.tool_calls
