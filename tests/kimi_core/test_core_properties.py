@@ -333,3 +333,75 @@ def test_accumulator_reassembles_any_split(reasoning, answer, args, indexed):
     assert result.reasoning == ("".join(reasoning) or None)
     assert [c.arguments for c in result.tool_calls] == ["".join(a) for a in args]
     assert [c.name for c in result.tool_calls] == [f"f{i}" for i in range(len(args))]
+
+
+# -- settings x tools x formats, cross-checked against the emulator's own model table ---------
+
+WEATHER = kimi_core.FunctionTool(
+    "get_weather", "Weather", {"type": "object", "properties": {"city": {"type": "string"}}}
+)
+SCHEMA_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "answer", "schema": {"properties": {"a": {"type": "string"}}}},
+}
+
+
+def _mostly_unset(*values: object) -> st.SearchStrategy:
+    # Users set few knobs at once; mostly-None keeps the accepted share of examples useful.
+    return st.one_of(st.none(), st.none(), st.none(), st.sampled_from(values))
+
+
+request_knobs = st.fixed_dictionaries(
+    {
+        "model": st.sampled_from(MODELS),
+        "thinking": _mostly_unset(True, False),
+        "preserve_thinking": st.sampled_from([False, False, True]),
+        "reasoning_effort": _mostly_unset("low", "high", "max", "medium"),
+        "temperature": _mostly_unset(0.6, 1.0, 0.3),
+        "top_p": _mostly_unset(0.95, 0.5),
+        "n": _mostly_unset(1, 2),
+        "presence_penalty": _mostly_unset(0, 0.5),
+        "max_tokens": _mostly_unset(64, 10**7),
+        "stop": _mostly_unset("END", ["a", "b"]),
+        "tool_choice_policy": st.sampled_from(["downgrade", "error"]),
+    }
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    knob=request_knobs,
+    tools=st.sampled_from([None, [WEATHER], [WEATHER, kimi_core.WEB_SEARCH]]),
+    tool_choice=st.sampled_from([None, "auto", "none", "required", "get_weather"]),
+    response_format=st.sampled_from([None, {"type": "json_object"}, SCHEMA_FORMAT]),
+    stream=st.booleans(),
+)
+def test_any_settings_are_accepted_or_clearly_refused(
+    kimi_emulator, knob, tools, tool_choice, response_format, stream
+):
+    client = KimiClient(api_key=kimi_emulator.api_key, base_url=kimi_emulator.base_url)
+    refused = None
+    try:
+        request = build_chat_request(
+            [Message.user("What is the weather in Paris? Answer in JSON.")],
+            ChatSettings(**knob),
+            tools=tools,
+            tool_choice=tool_choice,
+            response_format=response_format,
+            stream=stream,
+        )
+    except (ValueError, TypeError) as exc:
+        refused = str(exc)
+    if refused is not None:
+        assert refused
+        event("refused before sending")
+        return
+    event("sent")
+    # Whatever kimi-core lets through, the emulator (its own, independent model table) accepts.
+    result = list(client.stream(request))[-1].result if stream else client.complete(request)
+    assert result is not None
+    assert result.finish_reason
