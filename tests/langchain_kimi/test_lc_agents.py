@@ -8,7 +8,7 @@ import pytest
 from kimi_core import REASONING_PLACEHOLDER, QuotaExhaustedError
 from kimi_emulator import Fault, KimiEmulator, Reply, ToolCall
 from langchain.agents import create_agent
-from langchain.agents.middleware import ModelRetryMiddleware
+from langchain.agents.middleware import ModelRetryMiddleware, SummarizationMiddleware
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from langchain_core.tools import tool
 from langchain_kimi import ChatKimi
@@ -177,3 +177,25 @@ def test_retry_middleware_follows_kimi_retryability(kimi_emulator: KimiEmulator)
     with pytest.raises(QuotaExhaustedError):
         agent.invoke({"messages": [("user", "What is 3 + 4?")]})
     assert len(kimi_emulator.chat_requests) == 1
+
+
+def test_summarization_middleware_reads_the_context_window_from_the_profile(
+    kimi_emulator: KimiEmulator,
+) -> None:
+    model = _model(kimi_emulator)
+    assert model.profile is not None
+    # 0.0002 of kimi-k2.6's 262,144-token window is 52 tokens: this history is over it.
+    summarize = SummarizationMiddleware(
+        model=model, trigger=("fraction", 0.0002), keep=("messages", 2)
+    )
+    agent = create_agent(model, tools=[], middleware=[summarize])
+    history: list[Any] = []
+    for i in range(6):
+        history += [("user", f"Note {i}: the parcel left depot {i} on day {i}."), ("ai", "Noted.")]
+    agent.invoke({"messages": [*history, ("user", "Where is the parcel?")]})
+    summary_request, answer_request = kimi_emulator.chat_requests
+    assert "Note 0" in summary_request["messages"][0]["content"]
+    sent = answer_request["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert sent[0]["content"].startswith("Here is a summary of the conversation to date")
+    assert sent[-1]["content"] == "Where is the parcel?"
