@@ -310,10 +310,15 @@ async def test_astream_and_ainvoke(kimi_emulator: KimiEmulator) -> None:
     assert sum(1 for c in chunks if c.usage_metadata) == 1
 
 
-def test_batch_and_abatch(kimi_emulator: KimiEmulator) -> None:
-    model = _model(kimi_emulator)
-    results = model.batch(["What is 1 + 1?", "What is 2 + 2?"])
-    assert sorted(r.text for r in results) == ["2", "4"]
+def test_batch(kimi_emulator: KimiEmulator) -> None:
+    results = _model(kimi_emulator).batch(["What is 1 + 1?", "What is 2 + 2?"])
+    assert [r.text for r in results] == ["2", "4"]
+    assert len(kimi_emulator.chat_requests) == 2
+
+
+async def test_abatch(kimi_emulator: KimiEmulator) -> None:
+    results = await _model(kimi_emulator).abatch(["What is 3 + 3?", "What is 4 + 4?"])
+    assert [r.text for r in results] == ["6", "8"]
     assert len(kimi_emulator.chat_requests) == 2
 
 
