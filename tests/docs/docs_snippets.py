@@ -136,7 +136,7 @@ def _run_block(block: Block, module: types.ModuleType) -> None:
     try:
         compiled = compile(block.code, block.where, "exec")
         with contextlib.redirect_stdout(out):
-            exec(compiled, module.__dict__)  # noqa: S102 - running the docs is the point
+            exec(compiled, module.__dict__)
     except Exception as error:
         raise SnippetError(
             f"{block.where}: the block raised {type(error).__name__}: {error}\n"
@@ -154,7 +154,7 @@ def _run_block(block: Block, module: types.ModuleType) -> None:
 def _run_pytest(block: Block, tmp_dir: Path) -> None:
     test_file = tmp_dir / f"test_docs_block_{block.line}.py"
     test_file.write_text(block.code, encoding="utf-8")
-    result = subprocess.run(  # noqa: S603 - our own interpreter on our own file
+    result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
         cwd=tmp_dir,
         capture_output=True,
