@@ -10,6 +10,7 @@ from kimi_core import APITimeoutError, EngineOverloadedError, get_profile
 from kimi_emulator import Fault, Reply
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
+from llama_index.core.tools import FunctionTool
 from llama_index.llms.kimi import Kimi
 
 SECRET = "sk-this-key-must-never-leak-0123456789"
@@ -164,3 +165,22 @@ def test_timeout_is_applied(make_llm, kimi_emulator) -> None:
     # The emulator still answers the abandoned request after its delay; let it do so now, or it
     # would take the next test's scripted reply.
     time.sleep(1.0)
+
+
+def test_penalties_stop_and_tool_choice_policy(make_llm, kimi_emulator) -> None:
+    with pytest.raises(ValueError, match="presence_penalty"):
+        make_llm(presence_penalty=0.5)
+    make_llm(presence_penalty=0.0, frequency_penalty=0.0, stop=["END"]).chat(user("hi"))
+    body = kimi_emulator.chat_requests[0]
+    assert (body["presence_penalty"], body["frequency_penalty"], body["stop"]) == (
+        0.0,
+        0.0,
+        ["END"],
+    )
+    with pytest.raises(ValueError, match="required"):
+        make_llm(tool_choice_policy="error").chat_with_tools(
+            [FunctionTool.from_defaults(fn=lambda x: x, name="echo")],
+            user_msg="hi",
+            tool_required=True,
+        )
+    assert len(kimi_emulator.chat_requests) == 1

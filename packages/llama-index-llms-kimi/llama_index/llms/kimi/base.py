@@ -115,9 +115,15 @@ class Kimi(FunctionCallingLLM):
         max_tokens: Completion limit, reasoning included.
         temperature: Only sent when set; checked against the model's fixed value.
         top_p: Only sent when set; checked like ``temperature``.
+        presence_penalty: Only sent when set; checked like ``temperature``.
+        frequency_penalty: Only sent when set; checked like ``temperature``.
+        stop: Stop sequence(s): at most 5, each at most 32 bytes.
         timeout: Seconds per request.
         max_retries: Retries of retryable failures (one retry layer, in kimi-core).
         prompt_cache_key: A stable session id that improves prompt-cache hits.
+        tool_choice_policy: When the model rejects a forced ``tool_choice`` (``tool_required``,
+            a named tool) in its thinking state: ``"downgrade"`` sends ``"auto"``, ``"error"``
+            raises ``ValueError`` before the request.
         web_search: Declare Kimi's builtin ``$web_search`` on every call; the search rounds run
             inside the call, so agents never see a ``$web_search`` tool call.
         documents: ``"file-extract"`` uploads each ``DocumentBlock`` once to the Files API and
@@ -136,9 +142,16 @@ class Kimi(FunctionCallingLLM):
     max_tokens: int | None = Field(default=None, description="Completion limit.", gt=0)
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     top_p: float | None = Field(default=None, description="Nucleus sampling.")
+    presence_penalty: float | None = Field(default=None, description="Presence penalty.")
+    frequency_penalty: float | None = Field(default=None, description="Frequency penalty.")
+    stop: str | list[str] | None = Field(default=None, description="Stop sequence(s).")
     timeout: float = Field(default=600.0, description="Seconds per request.", gt=0)
     max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
     prompt_cache_key: str | None = Field(default=None, description="Prompt-cache session id.")
+    tool_choice_policy: Literal["downgrade", "error"] = Field(
+        default="downgrade",
+        description="A forced tool_choice the model rejects: send 'auto', or raise.",
+    )
     web_search: bool = Field(default=False, description="Declare the builtin $web_search.")
     documents: Literal["error", "file-extract"] = Field(
         default="error", description="How DocumentBlocks are sent: refused, or extracted."
@@ -159,7 +172,14 @@ class Kimi(FunctionCallingLLM):
         state = resolve_thinking(
             profile, self.thinking, self.preserve_thinking, self.reasoning_effort
         )
-        check_sampling(profile, state.enabled, temperature=self.temperature, top_p=self.top_p)
+        check_sampling(
+            profile,
+            state.enabled,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            presence_penalty=self.presence_penalty,
+            frequency_penalty=self.frequency_penalty,
+        )
         self._settings = ChatSettings(
             model=self.model,
             thinking=self.thinking,
@@ -168,7 +188,11 @@ class Kimi(FunctionCallingLLM):
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             top_p=self.top_p,
+            presence_penalty=self.presence_penalty,
+            frequency_penalty=self.frequency_penalty,
+            stop=self.stop,
             prompt_cache_key=self.prompt_cache_key,
+            tool_choice_policy=self.tool_choice_policy,
             extra_body=dict(self.additional_kwargs) or None,
         )
         self._client = KimiClient(
