@@ -10,12 +10,16 @@ import pytest
 from core_helpers import FAST_RETRIES, ReplayServer
 from kimi_core import KimiClient
 from kimi_core.files import clear_upload_cache
+from kimi_core.profiles import reset_profiles
 
 
 @pytest.fixture(autouse=True)
-def _fresh_upload_cache() -> None:
-    # The emulator's file store is reset per test; cached file ids must not outlive it.
+def _fresh_process_state() -> Iterator[None]:
+    # The emulator's file store is reset per test; cached file ids must not outlive it. Profiles
+    # refreshed from /v1/models are process-wide too, so each test starts from the built-in table.
     clear_upload_cache()
+    yield
+    reset_profiles()
 
 
 @pytest.fixture

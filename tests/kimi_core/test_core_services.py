@@ -281,6 +281,9 @@ async def test_models_balance_and_refresh(client, kimi_emulator):
     assert await client.aestimate_tokens(build_chat_request([Message.user("x")], ChatSettings()))
     refreshed = kimi_core.refresh_profiles_from_models(client)
     assert {p.id for p in refreshed} == ids
+    from kimi_core.profiles import arefresh_profiles_from_models
+
+    assert await arefresh_profiles_from_models(client) == refreshed
 
 
 @pytest.mark.parametrize("model", ["kimi-k2.6", "kimi-k2.7-code", "kimi-k3"])

@@ -22,10 +22,12 @@ __all__ = [
     "ModelProfile",
     "ThinkingForm",
     "ToolChoiceRules",
+    "arefresh_profiles_from_models",
     "get_profile",
     "profile_from_model_info",
     "refresh_profiles_from_models",
     "register_profiles",
+    "reset_profiles",
 ]
 
 ThinkingForm = Literal["none", "toggle", "always", "effort"]
@@ -348,6 +350,15 @@ class _ModelLister(Protocol):
     def list_models(self) -> list[dict[str, Any]]: ...
 
 
+class _AsyncModelLister(Protocol):
+    async def alist_models(self) -> list[dict[str, Any]]: ...
+
+
+def reset_profiles() -> None:
+    """Forget every profile installed by :func:`register_profiles` (back to the built-in table)."""
+    _overrides.clear()
+
+
 def refresh_profiles_from_models(client: _ModelLister) -> list[ModelProfile]:
     """Fetch ``GET /v1/models`` and install the merged profiles (:func:`profile_from_model_info`).
 
@@ -358,5 +369,12 @@ def refresh_profiles_from_models(client: _ModelLister) -> list[ModelProfile]:
         The installed profiles.
     """
     profiles = [profile_from_model_info(info) for info in client.list_models()]
+    register_profiles(profiles)
+    return profiles
+
+
+async def arefresh_profiles_from_models(client: _AsyncModelLister) -> list[ModelProfile]:
+    """Async :func:`refresh_profiles_from_models`."""
+    profiles = [profile_from_model_info(info) for info in await client.alist_models()]
     register_profiles(profiles)
     return profiles
