@@ -535,3 +535,8 @@ def test_large_inline_media_is_uploaded_once_and_referenced(client, kimi_emulato
     assert len(uploads) == 1  # the second request reused the cached file id
     small = build_chat_request(history, ChatSettings(media=MediaPolicy(upload_over=len(PNG))))
     assert not small.remote_media
+
+
+def test_several_choices_are_refused_rather_than_dropped():
+    with pytest.raises(ValueError, match="one answer per request"):
+        build_chat_request([Message.user("x")], ChatSettings("custom-proxy-model", n=2))

@@ -346,8 +346,12 @@ def build_chat_request(
         body["stream"] = True
         if settings.stream_usage:
             body["stream_options"] = {"include_usage": True}
-    if web_search and body.get("n", 1) != 1:
-        raise ValueError("the $web_search loop needs n=1.")
+    if body.get("n", 1) != 1:
+        # Results carry one choice; silently dropping the others would lose answers.
+        raise ValueError(
+            f"n={body['n']} is not supported: kimi-core returns one answer per request (and "
+            "current Kimi models only accept n=1); send several requests instead."
+        )
     if settings.web_search_max_rounds < 1:
         raise ValueError("web_search_max_rounds must be at least 1.")
     if settings.extra_body:
