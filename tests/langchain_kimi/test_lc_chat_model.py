@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -79,6 +81,16 @@ def test_serialized_round_trip_with_an_explicit_allowlist(monkeypatch: pytest.Mo
     assert loaded.reasoning_effort == "high"
     assert loaded.api_key is not None
     assert loaded.api_key.get_secret_value() == "env-key"
+
+
+def test_copies_of_a_used_model_work(kimi_emulator: KimiEmulator) -> None:
+    model = _model(kimi_emulator)
+    model.invoke("What is 1 + 1?")
+    assert copy.deepcopy(model).invoke("What is 1 + 2?").text == "3"
+    assert pickle.loads(pickle.dumps(model)).invoke("What is 1 + 3?").text == "4"
+    elsewhere = model.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "max_retries": 0})
+    assert elsewhere.client.base_url == "http://127.0.0.1:9/v1"
+    assert model.client.base_url == kimi_emulator.base_url
 
 
 @pytest.mark.parametrize(

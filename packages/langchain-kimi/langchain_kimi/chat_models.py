@@ -106,6 +106,31 @@ _WEB_SEARCH_WIRE = {"type": "builtin_function", "function": {"name": "$web_searc
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
 
+class _ClientCache:
+    """kimi-core clients by connection settings, kept on a model.
+
+    Keyed by settings so a `model_copy(update=...)` that changes them gets its own client. A
+    deep copy or pickle starts empty: a client holds the key, which kimi-core never pickles.
+    """
+
+    __slots__ = ("_clients",)
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Any, ...], KimiClient] = {}
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], KimiClient]) -> KimiClient:
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = build()
+        return client
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientCache:
+        return _ClientCache()
+
+    def __reduce__(self) -> tuple[type[_ClientCache], tuple[()]]:
+        return (_ClientCache, ())
+
+
 class ChatKimi(BaseChatModel):
     r"""Moonshot AI's Kimi chat models (kimi-k2.6, kimi-k2.7-code, kimi-k3, ...).
 
@@ -311,7 +336,7 @@ class ChatKimi(BaseChatModel):
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other request body fields, sent as given (e.g. `{"safety_identifier": "..."}`)."""
 
-    _client: KimiClient | None = PrivateAttr(default=None)
+    _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
 
     @model_validator(mode="after")
     def _resolve_kimi_settings(self) -> Self:
@@ -424,15 +449,18 @@ class ChatKimi(BaseChatModel):
     @property
     def client(self) -> KimiClient:
         """The kimi-core client (cheap: clients with equal settings share one connection pool)."""
-        if self._client is None:
-            self._client = KimiClient(
-                self.api_key.get_secret_value() if self.api_key is not None else None,
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        timeout = self.timeout if self.timeout is not None else DEFAULT_TIMEOUT
+        return self._clients.get(
+            (key, self.base_url, self.region, timeout, self.max_retries),
+            lambda: KimiClient(
+                key,
                 self.base_url,
                 region=self.region,
-                timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
+                timeout=timeout,
                 max_retries=self.max_retries,
-            )
-        return self._client
+            ),
+        )
 
     def _settings(self, stop: list[str] | None, kwargs: Mapping[str, Any]) -> ChatSettings:
         values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
