@@ -11,6 +11,7 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events.llm import (
@@ -277,3 +278,15 @@ def test_legacy_tool_calls_in_additional_kwargs_are_sent(llm, kimi_emulator) -> 
     assistant = kimi_emulator.chat_requests[0]["messages"][1]
     assert assistant["tool_calls"] == [legacy]
     assert "content" not in assistant
+
+
+def test_token_counting_handler_reads_kimis_usage(make_llm, kimi_emulator) -> None:
+    counter = TokenCountingHandler()
+    llm = make_llm(callback_manager=CallbackManager([counter]))
+    usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    kimi_emulator.script(Reply(content="Hi!", reasoning="Greet.", usage=usage))
+    llm.chat(user("hi"))
+    kimi_emulator.script(Reply(content="Hi!", reasoning="Greet.", usage=usage, chunk_size=1))
+    list(llm.stream_chat(user("hi")))
+    assert counter.prompt_llm_token_count == 22
+    assert counter.completion_llm_token_count == 14

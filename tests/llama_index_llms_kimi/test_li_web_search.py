@@ -6,6 +6,7 @@ import json
 
 from kimi_emulator import Reply, ToolCall
 from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
+from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 
 WEB_SEARCH_TOOL = {"type": "builtin_function", "function": {"name": "$web_search"}}
 
@@ -83,3 +84,23 @@ async def test_web_search_per_call_and_with_thinking(llm, kimi_emulator) -> None
     replay_turn = second["messages"][-2]
     assert replay_turn["tool_calls"][0]["type"] == "builtin_function"
     assert replay_turn["reasoning_content"]
+
+
+def test_token_counting_handler_sees_usage_summed_over_rounds(make_llm, kimi_emulator) -> None:
+    counter = TokenCountingHandler()
+    llm = make_llm(web_search=True, thinking=False, callback_manager=CallbackManager([counter]))
+    for stream in (False, True):
+        kimi_emulator.script(_search_round(tokens=1200))
+        kimi_emulator.script(
+            Reply(
+                content="Done.",
+                usage={"prompt_tokens": 1220, "completion_tokens": 9, "total_tokens": 1229},
+            )
+        )
+        if stream:
+            list(llm.stream_chat(user("search it")))
+        else:
+            llm.chat(user("search it"))
+    # The searches' raw summary carries the usage of both rounds, for both calls.
+    assert counter.prompt_llm_token_count == 2 * 1230
+    assert counter.completion_llm_token_count == 2 * 14

@@ -36,6 +36,7 @@ __all__ = [
     "assistant_message",
     "from_kimi_result",
     "response_kwargs",
+    "response_raw",
     "search_info",
     "to_kimi_messages",
     "to_kimi_tools",
@@ -242,6 +243,24 @@ def response_kwargs(result: ChatResult) -> dict[str, Any]:
     if result.web_searches:
         kwargs["web_searches"] = [search_info(search) for search in result.web_searches]
     return kwargs
+
+
+def response_raw(result: ChatResult) -> dict[str, Any]:
+    """``ChatResponse.raw`` of a finished answer.
+
+    The response body when there is exactly one (a plain non-stream call). A stream has no body,
+    and after ``$web_search`` rounds the last body's usage covers one round only: then ``raw``
+    summarizes the answer, with ``usage`` summed over every round (what LlamaIndex's token
+    counter reads) and the searches.
+    """
+    if result.raw is not None and not result.web_searches:
+        return result.raw
+    summary: dict[str, Any] = dict(result.raw or {})
+    summary["usage"] = usage_kwargs(result.usage)
+    summary["finish_reason"] = result.finish_reason
+    if result.web_searches:
+        summary["web_searches"] = [search_info(search) for search in result.web_searches]
+    return summary
 
 
 def assistant_message(

@@ -19,7 +19,12 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
-from llama_index.llms.kimi._convert import assistant_message, response_kwargs, search_info
+from llama_index.llms.kimi._convert import (
+    assistant_message,
+    response_kwargs,
+    response_raw,
+    search_info,
+)
 
 if TYPE_CHECKING:
     from kimi_core import StreamDelta, ToolCallChunk
@@ -57,10 +62,14 @@ class StreamAssembler:
             message = assistant_message(
                 self._text, self._reasoning, result.tool_calls, result.usage
             )
-            final = response_kwargs(result)
-            # Streams have no raw body; agents only expose ``raw`` (AgentStream.raw), so the
-            # final usage and searches are mirrored there.
-            return ChatResponse(message=message, delta="", raw=final, additional_kwargs=final)
+            # Agents only expose ``raw`` (AgentStream.raw): the summed usage and the searches
+            # are there as well as in additional_kwargs.
+            return ChatResponse(
+                message=message,
+                delta="",
+                raw=response_raw(result),
+                additional_kwargs=response_kwargs(result),
+            )
         extra: dict[str, Any] = {}
         if delta.reasoning:
             self._reasoning += delta.reasoning

@@ -49,6 +49,7 @@ from llama_index.core.types import PydanticProgramMode
 from llama_index.llms.kimi._convert import (
     from_kimi_result,
     response_kwargs,
+    response_raw,
     to_kimi_messages,
     to_kimi_tools,
 )
@@ -275,7 +276,7 @@ class Kimi(FunctionCallingLLM):
     def _chat_response(self, result: ChatResult) -> ChatResponse:
         return ChatResponse(
             message=from_kimi_result(result),
-            raw=result.raw,
+            raw=response_raw(result),
             additional_kwargs=response_kwargs(result),
         )
 
