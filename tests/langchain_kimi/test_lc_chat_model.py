@@ -8,8 +8,9 @@ import pickle
 from typing import Any
 
 import pytest
-from kimi_emulator import KimiEmulator, Reply
+from kimi_emulator import Fault, KimiEmulator, Reply
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.exceptions import ModelRateLimitError
 from langchain_core.language_models import chat_models as chat_models_module
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
@@ -212,6 +213,18 @@ def test_every_knob_can_be_set_per_call_and_through_bind(kimi_emulator: KimiEmul
     assert bound["prompt_cache_key"] == "k1"
     assert other_model["model"] == "kimi-k3"
     assert other_model["reasoning_effort"] == "high"
+
+
+def test_client_knobs_per_call(kimi_emulator: KimiEmulator) -> None:
+    model = _model(kimi_emulator, max_retries=0)
+    kimi_emulator.script(Fault.overloaded(retry_after=0))
+    assert model.invoke("What is 2 + 5?", max_retries=1, timeout=30).text == "7"
+    assert len(kimi_emulator.chat_requests) == 2
+    assert "max_retries" not in kimi_emulator.chat_requests[-1]
+    assert "timeout" not in kimi_emulator.chat_requests[-1]
+    kimi_emulator.script(Fault.overloaded(retry_after=0))
+    with pytest.raises(ModelRateLimitError):
+        model.invoke("What is 2 + 5?")
 
 
 def test_per_call_knob_is_validated_before_sending(kimi_emulator: KimiEmulator) -> None:

@@ -84,6 +84,8 @@ _SETTINGS = (
 )
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
+# Per-call kwargs that configure the client, not the body.
+_CLIENT_ARGS = ("timeout", "max_retries")
 # Body fields ChatKimi builds itself: in model_kwargs they would bypass kimi-core's checks.
 _MANAGED_BODY_FIELDS = {
     "model": "model",
@@ -449,16 +451,17 @@ class ChatKimi(BaseChatModel):
     @property
     def client(self) -> KimiClient:
         """The kimi-core client (cheap: clients with equal settings share one connection pool)."""
+        return self._client_for({})
+
+    def _client_for(self, kwargs: Mapping[str, Any]) -> KimiClient:
         key = self.api_key.get_secret_value() if self.api_key is not None else None
-        timeout = self.timeout if self.timeout is not None else DEFAULT_TIMEOUT
+        timeout = kwargs.get("timeout", self.timeout)
+        timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        retries = kwargs.get("max_retries", self.max_retries)
         return self._clients.get(
-            (key, self.base_url, self.region, timeout, self.max_retries),
+            (key, self.base_url, self.region, timeout, retries),
             lambda: KimiClient(
-                key,
-                self.base_url,
-                region=self.region,
-                timeout=timeout,
-                max_retries=self.max_retries,
+                key, self.base_url, region=self.region, timeout=timeout, max_retries=retries
             ),
         )
 
@@ -478,7 +481,12 @@ class ChatKimi(BaseChatModel):
                 values["stop"] = value
             elif key == "extra_body":
                 extra.update(value or {})
-            elif key not in _REQUEST_ARGS and key not in ("stream", "ls_structured_output_format"):
+            elif key not in (
+                *_REQUEST_ARGS,
+                *_CLIENT_ARGS,
+                "stream",
+                "ls_structured_output_format",
+            ):
                 extra[key] = value
         if stop is not None:
             values["stop"] = stop
@@ -603,10 +611,10 @@ class ChatKimi(BaseChatModel):
         request = self._request(messages, stop, kwargs, stream=streams)
         with mapped_errors():
             if not streams:
-                return _chat_result(self._message(self.client.complete(request)))
+                return _chat_result(self._message(self._client_for(kwargs).complete(request)))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
-            with self.client.stream(request) as stream:
+            with self._client_for(kwargs).stream(request) as stream:
                 for delta in stream:
                     # Chunks are built only for listeners; kimi-core accumulates the result.
                     if run_manager and run_manager.handlers:
@@ -626,10 +634,12 @@ class ChatKimi(BaseChatModel):
         request = self._request(messages, stop, kwargs, stream=streams)
         with mapped_errors():
             if not streams:
-                return _chat_result(self._message(await self.client.acomplete(request)))
+                return _chat_result(
+                    self._message(await self._client_for(kwargs).acomplete(request))
+                )
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
-            async with self.client.astream(request) as stream:
+            async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
                     if run_manager and run_manager.handlers:
                         chunk = self._chunk(delta, usage=usage, v1=v1)
@@ -657,7 +667,7 @@ class ChatKimi(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
         usage, v1 = self._wants_usage(kwargs), self._indexer()
-        with mapped_errors(), self.client.stream(request) as stream:
+        with mapped_errors(), self._client_for(kwargs).stream(request) as stream:
             for delta in stream:
                 chunk = self._chunk(delta, usage=usage, v1=v1)
                 if run_manager:
@@ -674,7 +684,7 @@ class ChatKimi(BaseChatModel):
         request = self._request(messages, stop, kwargs, stream=True)
         usage, v1 = self._wants_usage(kwargs), self._indexer()
         with mapped_errors():
-            async with self.client.astream(request) as stream:
+            async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
                     chunk = self._chunk(delta, usage=usage, v1=v1)
                     if run_manager:
