@@ -34,7 +34,7 @@ _GATEWAY_TIMEOUT_HTML = (
     "<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n"
 )
 _EVENT_FAULT_ORDER: tuple[FaultKind, ...] = ("disconnect", "stream_error", "malformed_sse")
-_PER_EVENT = frozenset({"disconnect", "malformed_sse", "slow_chunks", "stream_error"})
+_PER_EVENT = frozenset({"disconnect", "malformed_sse", "slow_chunks", "stall", "stream_error"})
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -284,6 +284,7 @@ async def _stream_with_faults(
     faults: dict[FaultKind, Fault],
 ) -> None:
     slow = faults.get("slow_chunks")
+    stall = faults.get("stall")
     for sent, frame in enumerate(events):
         for kind in _EVENT_FAULT_ORDER:
             fault = faults.get(kind)
@@ -301,6 +302,8 @@ async def _stream_with_faults(
             await response.write(b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
         if slow is not None and sent:
             await asyncio.sleep(slow.seconds)
+        if stall is not None and sent == stall.after:
+            await asyncio.sleep(stall.seconds)
         await response.write(frame)
     await response.write_eof()
 

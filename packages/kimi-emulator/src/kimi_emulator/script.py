@@ -19,6 +19,7 @@ FaultKind = Literal[
     "malformed_sse",
     "delay_first_byte",
     "slow_chunks",
+    "stall",
     "stream_error",
 ]
 
@@ -241,6 +242,15 @@ class Fault:
         """Wait ``seconds`` between SSE events."""
         return cls("slow_chunks", seconds=seconds)
 
+    @classmethod
+    def stall_after(cls, chunks: int, seconds: float) -> Fault:
+        """Send ``chunks`` SSE events, then go silent for ``seconds`` before the rest.
+
+        A stream that stalls mid-answer: with ``seconds`` beyond the client's read timeout, the
+        caller already holds the first events when the timeout fires.
+        """
+        return cls("stall", after=chunks, seconds=seconds)
+
     # ---- header form -------------------------------------------------------------------------
     def to_header(self) -> str:
         """This fault in ``X-Kimi-Emulator-Fault`` syntax (see ``parse_header``)."""
@@ -260,6 +270,7 @@ class Fault:
             "malformed_sse": f"malformed_sse={self.after}",
             "delay_first_byte": f"delay_first_byte={self.seconds:g}",
             "slow_chunks": f"slow_chunks={self.seconds:g}",
+            "stall": f"stall_after={self.after};seconds={self.seconds:g}",
             "stream_error": f"stream_error={self.after}",
         }
         return simple[self.kind]
@@ -275,7 +286,8 @@ class Fault:
         ``rate_limit[=concurrency|rpm|tpm|tpd][;retry_after=<s>]``,
         ``quota[=tokens|suspended]``, ``server_error[=500|503]``, ``content_filter``,
         ``gateway_timeout``, ``reset``, ``disconnect_after=<k>``, ``malformed_sse=<k>``,
-        ``stream_error=<k>``, ``delay_first_byte=<s>``, ``slow_chunks=<s>``.
+        ``stream_error=<k>``, ``delay_first_byte=<s>``, ``slow_chunks=<s>``,
+        ``stall_after=<k>;seconds=<s>``.
 
         Raises:
             ValueError: the header names an unknown fault or has a bad value.
@@ -327,10 +339,11 @@ class Fault:
                 if name == "malformed_sse":
                     return cls.malformed_sse(count)
                 return replace(cls.stream_error(count), code=options.get("code"))
-            if name == "delay_first_byte":
-                return cls.delay_first_byte(float(arg))
-            if name == "slow_chunks":
-                return cls.slow_chunks(float(arg))
+            timed = {"delay_first_byte": cls.delay_first_byte, "slow_chunks": cls.slow_chunks}
+            if name in timed:
+                return timed[name](float(arg))
+            if name == "stall_after":
+                return cls.stall_after(int(arg or "1"), float(options.get("seconds", "1")))
         except ValueError as exc:
             raise ValueError(f"bad value in {FAULT_HEADER} fault {name!r}: {exc}") from exc
         raise ValueError(
