@@ -108,6 +108,9 @@ _WEB_SEARCH_WIRE = {"type": "builtin_function", "function": {"name": "$web_searc
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
 
+_MAX_CACHED_CLIENTS = 16
+
+
 class _ClientCache:
     """kimi-core clients by connection settings, kept on a model.
 
@@ -123,6 +126,9 @@ class _ClientCache:
     def get(self, key: tuple[Any, ...], build: Callable[[], KimiClient]) -> KimiClient:
         client = self._clients.get(key)
         if client is None:
+            if len(self._clients) >= _MAX_CACHED_CLIENTS:
+                # Many per-call timeouts: drop the old entries (the pools live in kimi-core).
+                self._clients.clear()
             client = self._clients[key] = build()
         return client
 
