@@ -290,3 +290,21 @@ def test_token_counting_handler_reads_kimis_usage(make_llm, kimi_emulator) -> No
     list(llm.stream_chat(user("hi")))
     assert counter.prompt_llm_token_count == 22
     assert counter.completion_llm_token_count == 14
+
+
+def test_logprobs(make_llm, kimi_emulator) -> None:
+    llm = make_llm(thinking=False, logprobs=True, top_logprobs=2)
+    kimi_emulator.script(Reply(content="Hello there", content_chunks=["Hello", " there"]))
+    response = llm.chat(user("hi"))
+    kimi_emulator.script(Reply(content="Hello there", content_chunks=["Hello", " there"]))
+    streamed = list(llm.stream_chat(user("hi")))[-1]
+    body = kimi_emulator.chat_requests[0]
+    assert (body["logprobs"], body["top_logprobs"]) == (True, 2)
+    for result in (response, streamed):
+        assert result.logprobs is not None
+        assert len(result.logprobs) == 2
+        assert all(len(alternatives) == 2 for alternatives in result.logprobs)
+        assert result.logprobs[0][0].token == "Hello"
+        assert all(alt.logprob <= 0 for alts in result.logprobs for alt in alts)
+    plain = make_llm().chat(user("hi"))
+    assert plain.logprobs is None

@@ -21,6 +21,7 @@ from llama_index.core.base.llms.types import (
     CitationBlock,
     DocumentBlock,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -36,6 +37,7 @@ __all__ = [
     "assistant_message",
     "from_kimi_result",
     "response_kwargs",
+    "response_logprobs",
     "response_raw",
     "search_info",
     "to_kimi_messages",
@@ -243,6 +245,29 @@ def response_kwargs(result: ChatResult) -> dict[str, Any]:
     if result.web_searches:
         kwargs["web_searches"] = [search_info(search) for search in result.web_searches]
     return kwargs
+
+
+def _logprob(entry: Any) -> LogProb:
+    data = entry if isinstance(entry, dict) else {}
+    return LogProb(
+        token=str(data.get("token", "")),
+        logprob=float(data.get("logprob", 0.0)),
+        bytes=list(data.get("bytes") or []),
+    )
+
+
+def response_logprobs(result: ChatResult) -> list[list[LogProb]] | None:
+    """Per generated token, its alternatives (``top_logprobs``) or else the token itself.
+
+    The same shape LlamaIndex's OpenAI integration gives ``ChatResponse.logprobs``.
+    """
+    if not result.logprobs:
+        return None
+    out = []
+    for entry in result.logprobs:
+        top = entry.get("top_logprobs") if isinstance(entry, dict) else None
+        out.append([_logprob(alt) for alt in top] if top else [_logprob(entry)])
+    return out
 
 
 def response_raw(result: ChatResult) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.llms.kimi._convert import (
     assistant_message,
     response_kwargs,
+    response_logprobs,
     response_raw,
     search_info,
 )
@@ -69,6 +70,7 @@ class StreamAssembler:
                 delta="",
                 raw=response_raw(result),
                 additional_kwargs=response_kwargs(result),
+                logprobs=response_logprobs(result),
             )
         extra: dict[str, Any] = {}
         if delta.reasoning:

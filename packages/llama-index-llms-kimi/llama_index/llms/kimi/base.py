@@ -49,6 +49,7 @@ from llama_index.core.types import PydanticProgramMode
 from llama_index.llms.kimi._convert import (
     from_kimi_result,
     response_kwargs,
+    response_logprobs,
     response_raw,
     to_kimi_messages,
     to_kimi_tools,
@@ -83,6 +84,8 @@ _SETTING_OVERRIDES = frozenset(
         "stop",
         "prompt_cache_key",
         "safety_identifier",
+        "logprobs",
+        "top_logprobs",
     }
 )
 _REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search", "extra_body"})
@@ -119,6 +122,8 @@ class Kimi(FunctionCallingLLM):
         presence_penalty: Only sent when set; checked like ``temperature``.
         frequency_penalty: Only sent when set; checked like ``temperature``.
         stop: Stop sequence(s): at most 5, each at most 32 bytes.
+        logprobs: Return token log probabilities (``ChatResponse.logprobs``).
+        top_logprobs: Alternatives per token (0-20; needs ``logprobs``).
         timeout: Seconds per request.
         max_retries: Retries of retryable failures (one retry layer, in kimi-core).
         prompt_cache_key: A stable session id that improves prompt-cache hits.
@@ -146,6 +151,8 @@ class Kimi(FunctionCallingLLM):
     presence_penalty: float | None = Field(default=None, description="Presence penalty.")
     frequency_penalty: float | None = Field(default=None, description="Frequency penalty.")
     stop: str | list[str] | None = Field(default=None, description="Stop sequence(s).")
+    logprobs: bool | None = Field(default=None, description="Return token log probabilities.")
+    top_logprobs: int | None = Field(default=None, description="Alternatives per token (0-20).")
     timeout: float = Field(default=600.0, description="Seconds per request.", gt=0)
     max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
     prompt_cache_key: str | None = Field(default=None, description="Prompt-cache session id.")
@@ -192,6 +199,8 @@ class Kimi(FunctionCallingLLM):
             presence_penalty=self.presence_penalty,
             frequency_penalty=self.frequency_penalty,
             stop=self.stop,
+            logprobs=self.logprobs,
+            top_logprobs=self.top_logprobs,
             prompt_cache_key=self.prompt_cache_key,
             tool_choice_policy=self.tool_choice_policy,
             extra_body=dict(self.additional_kwargs) or None,
@@ -278,6 +287,7 @@ class Kimi(FunctionCallingLLM):
             message=from_kimi_result(result),
             raw=response_raw(result),
             additional_kwargs=response_kwargs(result),
+            logprobs=response_logprobs(result),
         )
 
     # -- chat ----------------------------------------------------------------------------------
