@@ -22,7 +22,7 @@ def kimi_endpoint(say: Callable[[str], object] = print) -> Iterator[str]:
     env = os.environ.get
     if env("MOONSHOT_API_KEY") or env("KIMI_API_KEY"):
         base_url = env("MOONSHOT_BASE_URL") or env("KIMI_BASE_URL") or REAL_API
-        say(f"Using the Kimi API at {base_url} (MOONSHOT_API_KEY is set).")
+        say(f"Using the Kimi API at {base_url} (API key from the environment).")
         yield base_url
         return
     with KimiEmulator() as emulator:
