@@ -320,6 +320,17 @@ def test_stream_reasoning_before_text_and_exactly_one_usage_chunk(
     assert kimi_emulator.chat_requests[-1]["stream_options"] == {"include_usage": True}
 
 
+def test_stopping_a_stream_early_releases_the_connection(kimi_emulator: KimiEmulator) -> None:
+    model = _model(kimi_emulator, max_retries=0)
+    for _ in range(3):
+        kimi_emulator.script(Reply(content="long " * 400, chunk_size=5))
+        stream = model.stream("Tell me more")
+        next(stream)
+        stream.close()
+    assert model.invoke("What is 5 + 5?").text == "10"
+    assert len(kimi_emulator.chat_requests) == 4
+
+
 def test_stream_usage_off(kimi_emulator: KimiEmulator) -> None:
     chunks = list(_model(kimi_emulator, stream_usage=False).stream("Hello"))
     assert all(c.usage_metadata is None for c in chunks)
