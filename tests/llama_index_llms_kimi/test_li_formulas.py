@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.kimi import FormulaTool, KimiFormulaToolSpec
 
@@ -56,3 +57,22 @@ def test_selecting_functions_and_bad_input(llm) -> None:
         spec.to_tool_list(["nope"])
     with pytest.raises(TypeError, match="list of URIs"):
         KimiFormulaToolSpec("moonshot/date:latest", llm=llm)
+
+
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning:inspect")
+async def test_formula_tools_inside_a_function_agent(llm, kimi_emulator) -> None:
+    tools = await KimiFormulaToolSpec(["moonshot/base64:latest"], llm=llm).to_tool_list_async()
+    agent = FunctionAgent(tools=tools, llm=llm)
+    # The emulator's brain calls the tool the user names and then quotes its result.
+    handler = agent.run(user_msg="Use base64 to encode 'hello'")
+    events = [event async for event in handler.stream_events()]
+    result = await handler
+    (call,) = [e for e in events if isinstance(e, ToolCallResult)]
+    assert call.tool_name == "base64"
+    assert json.loads(call.tool_output.content) == {"result": "aGVsbG8="}
+    assert "aGVsbG8=" in str(result.response.content)
+    (fiber,) = _fibers(kimi_emulator)
+    assert json.loads(fiber.body["arguments"]) == {"data": "hello"}  # the required argument
+    tool_message = kimi_emulator.chat_requests[1]["messages"][-1]
+    assert tool_message["role"] == "tool"
+    assert json.loads(tool_message["content"]) == {"result": "aGVsbG8="}
