@@ -402,3 +402,16 @@ def test_timeout_none_means_default_and_must_be_positive():
     assert KimiClient(api_key="sk-x", timeout=None).timeout == kimi_core.DEFAULT_TIMEOUT
     with pytest.raises(ValueError, match="positive"):
         KimiClient(api_key="sk-x", timeout=0)
+
+
+def test_max_elapsed_bounds_the_retries(kimi_emulator):
+    for _ in range(3):
+        kimi_emulator.script(Fault.overloaded(retry_after=30))
+    policy = RetryPolicy(max_retries=5, max_elapsed=0.0)
+    client = _client(kimi_emulator, retry_policy=policy)
+    with pytest.raises(kimi_core.EngineOverloadedError):
+        client.complete(_request())
+    assert len(kimi_emulator.chat_requests) == 1  # the budget was spent: no retry started
+    bounded = RetryPolicy(max_retries=5, max_elapsed=10.0)
+    assert bounded.delay(kimi_core.EngineOverloadedError("x", retry_after=30), 0, 9.5) == 0.5
+    assert not bounded.should_retry(kimi_core.EngineOverloadedError("x"), 0, 10.0)

@@ -153,6 +153,47 @@ class _Round:
         ], False
 
 
+class _Attempts:
+    """The retry budget of one call (or of one stream round): attempt count and elapsed time."""
+
+    __slots__ = ("count", "policy", "started")
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.count = 0
+        self.started = time.monotonic()
+
+    def reset(self) -> None:
+        """A round succeeded: the next one gets the full budget again."""
+        self.count = 0
+        self.started = time.monotonic()
+
+    def next_delay(self, error: KimiError) -> float | None:
+        """Seconds to wait before the next attempt, or None when ``error`` must be raised."""
+        elapsed = time.monotonic() - self.started
+        if not self.policy.should_retry(error, self.count, elapsed):
+            return None
+        delay = self.policy.delay(error, self.count, elapsed)
+        self.count += 1
+        logger.info(
+            "retrying in %.2fs (retry %d of %d) after %s: %s",
+            delay,
+            self.count,
+            self.policy.max_retries,
+            type(error).__name__,
+            error,
+        )
+        return delay
+
+    def next_round_delay(self, error: KimiError, round_: _Round | None) -> float | None:
+        """Like :meth:`next_delay`, but never once a delta of the round reached the caller."""
+        if round_ is not None and round_.yielded:
+            # Chunks are in the caller's hands: a retry would duplicate them.
+            error.retryable = False
+            return None
+        return self.next_delay(error)
+
+
 class ChatStream(Iterator[StreamDelta]):
     """Iterator of :class:`StreamDelta` with the complete :class:`ChatResult` at the end.
 
@@ -294,43 +335,31 @@ class KimiClient:
         """The shared async openai SDK client of the running event loop."""
         return shared_async_sdk(self._key.value, self.base_url, self.timeout, self.default_headers)
 
-    def _retry_delay(self, error: KimiError, attempt: int) -> float:
-        delay = self.retry_policy.delay(error, attempt)
-        logger.info(
-            "retrying in %.2fs (retry %d of %d) after %s: %s",
-            delay,
-            attempt + 1,
-            self.retry_policy.max_retries,
-            type(error).__name__,
-            error,
-        )
-        return delay
-
     def _with_retries(self, send: Callable[[], _T], model: str | None) -> _T:
-        attempt = 0
+        attempts = _Attempts(self.retry_policy)
         while True:
             try:
                 return send()
             except Exception as exc:
                 error = translate_error(exc, model=model)
-                if not self.retry_policy.should_retry(error, attempt):
+                delay = attempts.next_delay(error)
+                if delay is None:
                     raise error from exc
-            time.sleep(self._retry_delay(error, attempt))
-            attempt += 1
+            time.sleep(delay)
 
     async def _awith_retries(self, send: Callable[[], Any], model: str | None) -> Any:
-        attempt = 0
+        import asyncio
+
+        attempts = _Attempts(self.retry_policy)
         while True:
             try:
                 return await send()
             except Exception as exc:
                 error = translate_error(exc, model=model)
-                if not self.retry_policy.should_retry(error, attempt):
+                delay = attempts.next_delay(error)
+                if delay is None:
                     raise error from exc
-            import asyncio
-
-            await asyncio.sleep(self._retry_delay(error, attempt))
-            attempt += 1
+            await asyncio.sleep(delay)
 
     def request(
         self,
@@ -516,13 +545,6 @@ class KimiClient:
         except Exception as exc:
             raise translate_error(exc, model=model) from exc
 
-    def _may_retry_round(self, error: KimiError, round_: _Round | None, attempt: int) -> bool:
-        if round_ is not None and round_.yielded:
-            # Chunks are in the caller's hands: a retry would duplicate them.
-            error.retryable = False
-            return False
-        return self.retry_policy.should_retry(error, attempt)
-
     def _stream_gen(self, request: ChatRequest) -> Iterator[StreamDelta]:
         import httpx2
 
@@ -531,7 +553,7 @@ class KimiClient:
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
-        attempt = 0
+        attempts = _Attempts(self.retry_policy)
         while True:
             round_ = None
             try:
@@ -550,12 +572,12 @@ class KimiClient:
                 finally:
                     response.close()
             except KimiError as error:
-                if not self._may_retry_round(error, round_, attempt):
+                delay = attempts.next_round_delay(error, round_)
+                if delay is None:
                     raise
-                time.sleep(self._retry_delay(error, attempt))
-                attempt += 1
+                time.sleep(delay)
                 continue
-            attempt = 0
+            attempts.reset()
             yield from tail
             if not again:
                 return
@@ -570,7 +592,7 @@ class KimiClient:
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
-        attempt = 0
+        attempts = _Attempts(self.retry_policy)
         while True:
             round_ = None
             try:
@@ -589,12 +611,12 @@ class KimiClient:
                 finally:
                     await response.aclose()
             except KimiError as error:
-                if not self._may_retry_round(error, round_, attempt):
+                delay = attempts.next_round_delay(error, round_)
+                if delay is None:
                     raise
-                await asyncio.sleep(self._retry_delay(error, attempt))
-                attempt += 1
+                await asyncio.sleep(delay)
                 continue
-            attempt = 0
+            attempts.reset()
             for delta in tail:
                 yield delta
             if not again:
