@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 from kimi_emulator.script import Fault
@@ -33,6 +34,7 @@ class FaultRules:
     def __init__(self) -> None:
         self._rules: list[_Rule] = []
         self._lock = threading.Lock()
+        self._fired: Counter[str] = Counter()
 
     def every(self, n: int, fault: Fault) -> None:
         """Inject ``fault`` into every ``n``-th chat request (the n-th, 2n-th, ...)."""
@@ -52,8 +54,16 @@ class FaultRules:
         """Remove every rule."""
         with self._lock:
             self._rules.clear()
+            self._fired.clear()
 
     def draw(self) -> list[Fault]:
         """The faults that fire for the next chat request."""
         with self._lock:
-            return [rule.fault for rule in self._rules if rule.fires()]
+            fired = [rule.fault for rule in self._rules if rule.fires()]
+            self._fired.update(fault.to_header() for fault in fired)
+            return fired
+
+    def fired(self) -> dict[str, int]:
+        """How often each rule's fault was injected so far, keyed by its header spelling."""
+        with self._lock:
+            return dict(self._fired)
