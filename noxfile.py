@@ -89,6 +89,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """Issue 7 soak: 2,000 mixed calls under ~20% injected faults, figures printed."""
+    _sync(session, "--all-packages", "--group", "test")
+    session.run("python", "tests/soak/soak_harness.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def main(session: nox.Session) -> None:
     """The README's main job: the real API with MOONSHOT_API_KEY, else the embedded emulator."""
     _sync(session, "--all-packages", "--group", "examples")
