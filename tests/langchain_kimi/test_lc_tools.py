@@ -100,6 +100,19 @@ def test_tool_choice_per_thinking_state(
     assert kimi_emulator.chat_requests[-1]["tool_choice"] == sent
 
 
+def test_a_downgrade_is_reported_in_response_metadata(kimi_emulator: KimiEmulator) -> None:
+    model = _model(kimi_emulator).bind_tools([GetWeather], tool_choice="GetWeather")
+    message = model.invoke("Hello")
+    [note] = message.response_metadata["adjustments"]
+    assert "rejects a named tool_choice" in note
+    assert "sent tool_choice='auto'" in note
+    chunks = list(model.stream("Hello"))
+    assert chunks[-1].response_metadata["adjustments"] == [note]
+    assert all("adjustments" not in c.response_metadata for c in chunks[:-1])
+    plain = _model(kimi_emulator).invoke("Hello")
+    assert "adjustments" not in plain.response_metadata
+
+
 def test_forced_choice_can_raise_instead_of_downgrading(kimi_emulator: KimiEmulator) -> None:
     model = _model(kimi_emulator, tool_choice_policy="error").bind_tools(
         [GetWeather], tool_choice="any"

@@ -520,7 +520,9 @@ class ChatKimi(BaseChatModel):
 
     # -- results ------------------------------------------------------------------------------
 
-    def _message(self, result: KimiResult, *, usage: bool = True) -> AIMessage:
+    def _message(
+        self, result: KimiResult, *, usage: bool = True, adjustments: Sequence[str] = ()
+    ) -> AIMessage:
         calls, invalid = _parse_tool_calls(result.tool_calls)
         additional: dict[str, Any] = {}
         if result.reasoning:
@@ -537,12 +539,17 @@ class ChatKimi(BaseChatModel):
             tool_calls=calls,
             invalid_tool_calls=invalid,
             usage_metadata=_usage_metadata(result) if usage else None,
-            response_metadata=_response_metadata(result, searches=True),
+            response_metadata=_response_metadata(result, adjustments, searches=True),
             id=result.id,
         )
 
     def _chunk(
-        self, delta: StreamDelta, *, usage: bool, v1: _translator.BlockIndexer | None
+        self,
+        delta: StreamDelta,
+        *,
+        usage: bool,
+        v1: _translator.BlockIndexer | None,
+        adjustments: Sequence[str] = (),
     ) -> ChatGenerationChunk:
         metadata: dict[str, Any] = {"model_provider": _translator.PROVIDER}
         additional: dict[str, Any] = {}
@@ -554,7 +561,7 @@ class ChatKimi(BaseChatModel):
         usage_metadata = None
         if result is not None:
             # The searches already went out one chunk each (delta.event).
-            metadata.update(_response_metadata(result, searches=False))
+            metadata.update(_response_metadata(result, adjustments, searches=False))
             if usage:
                 usage_metadata = _usage_metadata(result)
             if result.builtin_calls:
@@ -617,17 +624,20 @@ class ChatKimi(BaseChatModel):
         request = self._request(messages, stop, kwargs, stream=streams)
         with mapped_errors():
             if not streams:
-                return _chat_result(self._message(self._client_for(kwargs).complete(request)))
+                result = self._client_for(kwargs).complete(request)
+                return _chat_result(self._message(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             with self._client_for(kwargs).stream(request) as stream:
                 for delta in stream:
                     # Chunks are built only for listeners; kimi-core accumulates the result.
                     if run_manager and run_manager.handlers:
-                        chunk = self._chunk(delta, usage=usage, v1=v1)
+                        chunk = self._chunk(
+                            delta, usage=usage, v1=v1, adjustments=request.adjustments
+                        )
                         chunk.message.id = run_id
                         run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
-            return self._streamed_result(stream.result, run_id, kwargs)
+            return self._streamed_result(stream.result, run_id, kwargs, request)
 
     async def _agenerate(
         self,
@@ -640,26 +650,33 @@ class ChatKimi(BaseChatModel):
         request = self._request(messages, stop, kwargs, stream=streams)
         with mapped_errors():
             if not streams:
-                return _chat_result(
-                    self._message(await self._client_for(kwargs).acomplete(request))
-                )
+                result = await self._client_for(kwargs).acomplete(request)
+                return _chat_result(self._message(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
                     if run_manager and run_manager.handlers:
-                        chunk = self._chunk(delta, usage=usage, v1=v1)
+                        chunk = self._chunk(
+                            delta, usage=usage, v1=v1, adjustments=request.adjustments
+                        )
                         chunk.message.id = run_id
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
-            return self._streamed_result(stream.result, run_id, kwargs)
+            return self._streamed_result(stream.result, run_id, kwargs, request)
 
     def _streamed_result(
-        self, result: KimiResult | None, run_id: str | None, kwargs: Mapping[str, Any]
+        self,
+        result: KimiResult | None,
+        run_id: str | None,
+        kwargs: Mapping[str, Any],
+        request: ChatRequest,
     ) -> ChatResult:
         if result is None:  # pragma: no cover - kimi-core always ends a stream with its result
             msg = "the stream ended without a result"
             raise RuntimeError(msg)
-        message = self._message(result, usage=self._wants_usage(kwargs))
+        message = self._message(
+            result, usage=self._wants_usage(kwargs), adjustments=request.adjustments
+        )
         # Same id as the streamed chunks, so stream consumers (LangGraph) see one message.
         message.id = run_id or message.id
         return _chat_result(message)
@@ -675,7 +692,7 @@ class ChatKimi(BaseChatModel):
         usage, v1 = self._wants_usage(kwargs), self._indexer()
         with mapped_errors(), self._client_for(kwargs).stream(request) as stream:
             for delta in stream:
-                chunk = self._chunk(delta, usage=usage, v1=v1)
+                chunk = self._chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                 if run_manager:
                     run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
                 yield chunk
@@ -692,7 +709,7 @@ class ChatKimi(BaseChatModel):
         with mapped_errors():
             async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
-                    chunk = self._chunk(delta, usage=usage, v1=v1)
+                    chunk = self._chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                     if run_manager:
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
                     yield chunk
@@ -916,7 +933,9 @@ def _search_metadata(search: WebSearch) -> dict[str, Any]:
     }
 
 
-def _response_metadata(result: KimiResult, *, searches: bool) -> dict[str, Any]:
+def _response_metadata(
+    result: KimiResult, adjustments: Sequence[str], *, searches: bool
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "model_provider": _translator.PROVIDER,
         "model_name": result.model,
@@ -925,6 +944,9 @@ def _response_metadata(result: KimiResult, *, searches: bool) -> dict[str, Any]:
         "request_id": result.request_id,
         "system_fingerprint": result.system_fingerprint,
     }
+    if adjustments:
+        # What kimi-core changed to fit the model (e.g. a forced tool_choice sent as "auto").
+        metadata["adjustments"] = list(adjustments)
     if searches and result.web_searches:
         metadata["web_searches"] = [_search_metadata(search) for search in result.web_searches]
     return {key: value for key, value in metadata.items() if value is not None}
