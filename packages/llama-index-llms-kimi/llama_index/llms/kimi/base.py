@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from kimi_core import (
+    DEFAULT_TIMEOUT,
     WEB_SEARCH,
     ChatRequest,
     ChatResult,
@@ -78,7 +79,6 @@ _SETTING_OVERRIDES = frozenset(
         "max_tokens",
         "temperature",
         "top_p",
-        "n",
         "presence_penalty",
         "frequency_penalty",
         "stop",
@@ -153,7 +153,7 @@ class Kimi(FunctionCallingLLM):
     stop: str | list[str] | None = Field(default=None, description="Stop sequence(s).")
     logprobs: bool | None = Field(default=None, description="Return token log probabilities.")
     top_logprobs: int | None = Field(default=None, description="Alternatives per token (0-20).")
-    timeout: float = Field(default=600.0, description="Seconds per request.", gt=0)
+    timeout: float = Field(default=DEFAULT_TIMEOUT, description="Seconds per request.", gt=0)
     max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
     prompt_cache_key: str | None = Field(default=None, description="Prompt-cache session id.")
     tool_choice_policy: Literal["downgrade", "error"] = Field(
@@ -267,7 +267,7 @@ class Kimi(FunctionCallingLLM):
             to_kimi_messages(messages),
             settings,
             tools=tools or None,
-            tool_choice=kwargs.get("tool_choice") if tools else None,
+            tool_choice=kwargs.get("tool_choice"),
             response_format=kwargs.get("response_format"),
             stream=stream,
         )
