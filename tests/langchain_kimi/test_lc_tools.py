@@ -100,6 +100,22 @@ def test_tool_choice_per_thinking_state(
     assert kimi_emulator.chat_requests[-1]["tool_choice"] == sent
 
 
+@pytest.mark.parametrize(
+    ("model", "choice", "sent"),
+    [
+        ("kimi-k3", "any", "required"),
+        ("kimi-k3", "GetWeather", "auto"),
+        ("kimi-k2.7-code", "any", "auto"),
+        ("kimi-k2.7-code", "GetWeather", "auto"),
+    ],
+)
+def test_tool_choice_per_model(
+    kimi_emulator: KimiEmulator, model: str, choice: str, sent: str
+) -> None:
+    _model(kimi_emulator, model=model).bind_tools([GetWeather], tool_choice=choice).invoke("Hi")
+    assert kimi_emulator.chat_requests[-1]["tool_choice"] == sent
+
+
 def test_a_downgrade_is_reported_in_response_metadata(kimi_emulator: KimiEmulator) -> None:
     model = _model(kimi_emulator).bind_tools([GetWeather], tool_choice="GetWeather")
     message = model.invoke("Hello")
