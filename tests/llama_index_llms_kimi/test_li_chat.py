@@ -308,3 +308,20 @@ def test_logprobs(make_llm, kimi_emulator) -> None:
         assert all(alt.logprob <= 0 for alts in result.logprobs for alt in alts)
     plain = make_llm().chat(user("hi"))
     assert plain.logprobs is None
+
+
+def test_stream_rebuilds_only_the_block_that_grew(llm, kimi_emulator) -> None:
+    # Guards the linear part of streaming: while text streams, the finished reasoning is not
+    # copied into a new block for every chunk (and vice versa).
+    kimi_emulator.script(STREAMED)
+    responses = [
+        r
+        for r in llm.stream_chat(user("hi"))
+        if r.delta or r.additional_kwargs.get("thinking_delta")
+    ]
+    text_phase = [r for r in responses if r.delta]
+    thinking_blocks = {id(r.message.blocks[0]) for r in text_phase}
+    assert len(text_phase) == 3
+    assert len(thinking_blocks) == 1
+    reasoning_phase = [r for r in responses if not r.delta]
+    assert len({id(r.message.blocks[1]) for r in reasoning_phase}) == 1
