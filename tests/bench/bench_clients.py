@@ -383,11 +383,9 @@ class ChatKimiClient(LangChainClient):
             **extra,
         )
         if not headers_field:
-            # ChatKimi has no default_headers yet: hand it an equal kimi-core client that sends
-            # the emulator's size header (same pool sharing, same code path otherwise).
-            from kimi_core import KimiClient
-
-            model._client = KimiClient(self.api_key, self.base_url, default_headers=self.headers)
+            # ChatKimi has no default_headers (yet): add the emulator's size header to the
+            # kimi-core client it uses (a public attribute; same code path otherwise).
+            model.client.default_headers.update(self.headers)
         return model
 
 

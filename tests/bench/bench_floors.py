@@ -21,6 +21,7 @@ from bench_clients import (
     HttpxFloor,
     LangChainClient,
     LlamaIndexClient,
+    accumulate,
     sse_events,
 )
 
@@ -38,7 +39,7 @@ def _usage_fields(usage: dict[str, Any] | None) -> dict[str, int]:
 
 
 @cache
-def _langchain_model_class() -> type:
+def _langchain_model_class() -> type:  # noqa: C901 - one class body, built lazily
     from langchain_core.language_models.chat_models import BaseChatModel
     from langchain_core.messages import AIMessage, AIMessageChunk
     from langchain_core.messages.ai import UsageMetadata
@@ -104,10 +105,36 @@ def _langchain_model_class() -> type:
         ) -> ChatResult:
             if not self.streaming:
                 return self._post()
+            if run_manager and run_manager.handlers:
+                return self._from_chunks(self._stream(messages, stop, run_manager, **kwargs))
+            # Nobody listens to the chunks: accumulate the events directly.
+            body = {**self.floor.body, "stream": True, "stream_options": {"include_usage": True}}
+            with self.floor.http.stream(
+                "POST", "/chat/completions", content=json.dumps(body).encode()
+            ) as response:
+                answer = accumulate(sse_events(response.iter_bytes()))
+            ai = AIMessage(
+                content=answer.text,
+                additional_kwargs=(
+                    {"reasoning_content": answer.reasoning} if answer.reasoning else {}
+                ),
+                usage_metadata=(
+                    UsageMetadata(
+                        input_tokens=answer.usage[0],
+                        output_tokens=answer.usage[1],
+                        total_tokens=answer.usage[2],
+                    )
+                    if answer.usage
+                    else None
+                ),
+            )
+            return ChatResult(generations=[ChatGeneration(message=ai)])
+
+        def _from_chunks(self, chunks: Iterator[ChatGenerationChunk]) -> ChatResult:
             text: list[str] = []
             reasoning: list[str] = []
             usage = None
-            for chunk in self._stream(messages, stop, run_manager, **kwargs):
+            for chunk in chunks:
                 message = chunk.message
                 if message.content:
                     text.append(message.content)

@@ -130,9 +130,18 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         value = _value(results, target, target.client)
         floor_key = FLOOR_OF[target.client]
         floor = _value(results, target, floor_key) if not target.peer else math.nan
-        scenario = target.scenario if target.what != "exponent" else "S3 large"
-        row = results.get(scenario, {}).get("clients", {}).get(target.client, {})
-        missing = row.get("missing", []) if target.what != "exponent" else []
+        # An exponent needs complete answers at both sizes.
+        scenarios = ("S3 small", "S3 large") if target.what == "exponent" else (target.scenario,)
+        missing = sorted(
+            {
+                part
+                for name in scenarios
+                for part in results.get(name, {})
+                .get("clients", {})
+                .get(target.client, {})
+                .get("missing", [])
+            }
+        )
         if math.isnan(value):
             verdict = "NOT MEASURED"
         elif missing:
