@@ -69,6 +69,13 @@ def test_unknown_formula_and_duplicate_names_are_reported(kimi_emulator: KimiEmu
         _toolkit(kimi_emulator, ["moonshot/fetch:latest", "moonshot/fetch:latest"]).get_tools()
 
 
+def test_toolkit_reuses_a_chat_model_connection(kimi_emulator: KimiEmulator) -> None:
+    model = ChatKimi(base_url=kimi_emulator.base_url, api_key=kimi_emulator.api_key)
+    toolkit = MoonshotFormulaToolkit.from_chat_model(model, ["moonshot/date:latest"])
+    [date] = toolkit.get_tools()
+    assert "weekday" in json.loads(date.invoke({"utc_offset_hours": 8}))
+
+
 def test_formula_tools_in_an_agent(kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(
         Reply(

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimi_core import DEFAULT_TIMEOUT, FormulaResult, KimiClient
 from langchain_core.tools import BaseTool, BaseToolkit, ToolException
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from langchain_kimi._errors import mapped_errors
+
+if TYPE_CHECKING:
+    from langchain_kimi.chat_models import ChatKimi
 
 __all__ = ["MoonshotFormulaTool", "MoonshotFormulaToolkit"]
 
@@ -102,6 +105,26 @@ class MoonshotFormulaToolkit(BaseToolkit):
     """Retries of retryable failures."""
 
     _tools: list[BaseTool] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_chat_model(cls, model: ChatKimi, formulas: list[str]) -> MoonshotFormulaToolkit:
+        """A toolkit that uses `model`'s key, endpoint, timeout and retries.
+
+        Args:
+            model: The `ChatKimi` whose connection settings to reuse.
+            formulas: Formula URIs, e.g. `["moonshot/fetch:latest"]`.
+
+        Returns:
+            The toolkit (schemas are fetched on the first `get_tools()`).
+        """
+        return cls(
+            formulas=formulas,
+            api_key=model.api_key,
+            base_url=model.base_url,
+            region=model.region,
+            timeout=model.timeout if model.timeout is not None else DEFAULT_TIMEOUT,
+            max_retries=model.max_retries,
+        )
 
     def _client(self) -> KimiClient:
         return KimiClient(
