@@ -200,8 +200,17 @@ def _thinking(body: dict[str, Any], spec: ModelSpec) -> tuple[bool, bool]:
     return kind == "enabled", kind == "enabled" and keep == "all"
 
 
+_SAMPLING_FIELDS = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty")
+
+
 def _sampling(body: dict[str, Any], spec: ModelSpec, thinking: bool) -> None:
     """Fixed sampling values on K-series models, ranges on older ones (kimi-api.md 2.3)."""
+    for name in _SAMPLING_FIELDS:
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ApiError.invalid(f"Invalid request: {name} must be a number")
+    if isinstance(body.get("n"), float):
+        raise ApiError.invalid("Invalid request: n must be an integer")
     fixed = spec.fixed_sampling
     if fixed is None:
         temperature = body.get("temperature")
@@ -346,6 +355,7 @@ def _messages(
             raise ApiError.invalid(
                 f"Invalid request: the message at position {index} has an invalid role"
             )
+        _field_types(message, index)
         content = message.get("content")
         if isinstance(content, list):
             for part in content:
@@ -368,6 +378,31 @@ def _messages(
             )
         if not partial and thinking:
             _reasoning_rules(message, index, spec, keep_all=keep_all)
+
+
+def _is_call(call: Any) -> bool:
+    function = call.get("function") if isinstance(call, dict) else None
+    return (
+        isinstance(call.get("id"), str)
+        and isinstance(function, dict)
+        and isinstance(function.get("name"), str)
+        and isinstance(function.get("arguments", ""), str)
+    )
+
+
+def _field_types(message: dict[str, Any], index: int) -> None:
+    """JSON types of the message fields the rules below read."""
+    where = f"Invalid request: the message at position {index}"
+    if not isinstance(message.get("content"), str | list | None):
+        raise ApiError.invalid(f"{where} has an invalid content")
+    for key in ("reasoning_content", "tool_call_id", "name"):
+        if not isinstance(message.get(key), str | None):
+            raise ApiError.invalid(f"{where} has an invalid {key}")
+    tool_calls = message.get("tool_calls")
+    if tool_calls is not None and (
+        not isinstance(tool_calls, list) or not all(_is_call(call) for call in tool_calls)
+    ):
+        raise ApiError.invalid(f"{where} has invalid tool_calls")
 
 
 def _reasoning_rules(
