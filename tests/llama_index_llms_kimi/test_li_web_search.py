@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from kimi_emulator import Reply, ToolCall
 from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
+from llama_index.core.tools import FunctionTool
 
 WEB_SEARCH_TOOL = {"type": "builtin_function", "function": {"name": "$web_search"}}
 
@@ -104,3 +106,32 @@ def test_token_counting_handler_sees_usage_summed_over_rounds(make_llm, kimi_emu
     # The searches' raw summary carries the usage of both rounds, for both calls.
     assert counter.prompt_llm_token_count == 2 * 1230
     assert counter.completion_llm_token_count == 2 * 14
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_search_and_function_call_in_one_turn(make_llm, kimi_emulator, stream) -> None:
+    llm = make_llm(web_search=True, thinking=False)
+    search = _search_round(tokens=300).tool_calls[0]
+    add = ToolCall(name="add", arguments={"a": 1, "b": 2}, id="call_add")
+    kimi_emulator.script(Reply(tool_calls=[search, add]))
+    tools = [FunctionTool.from_defaults(fn=lambda a, b: a + b, name="add")]
+    if stream:
+        first = list(llm.stream_chat_with_tools(tools, user_msg="search and add"))[-1]
+    else:
+        first = llm.chat_with_tools(tools, user_msg="search and add")
+    # The agent only ever sees the client function; the builtin call rides along for the wire.
+    assert [c.tool_name for c in llm.get_tool_calls_from_response(first)] == ["add"]
+    (kept,) = first.message.additional_kwargs["builtin_tool_calls"]
+    assert kept["function"]["name"] == "$web_search"
+    history = [
+        ChatMessage(role="user", content="search and add"),
+        first.message,
+        ChatMessage(role="tool", content="3", additional_kwargs={"tool_call_id": "call_add"}),
+    ]
+    llm.chat_with_tools(tools, chat_history=history)
+    sent = kimi_emulator.chat_requests[-1]["messages"]
+    assert [c["type"] for c in sent[1]["tool_calls"]] == ["function", "builtin_function"]
+    echo = next(m for m in sent if m.get("tool_call_id") == "t-web_search-1")
+    assert echo["name"] == "$web_search"
+    assert echo["content"] == kept["function"]["arguments"]
+    assert sent[-1] == {"role": "tool", "tool_call_id": "call_add", "content": "3"}

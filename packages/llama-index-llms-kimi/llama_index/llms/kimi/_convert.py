@@ -60,6 +60,8 @@ _ROLES: dict[MessageRole, Role] = {
 
 Part = TextPart | ImagePart | VideoPart
 
+BUILTIN_CALLS_KEY = "builtin_tool_calls"
+
 
 def to_kimi_messages(messages: Sequence[ChatMessage]) -> list[Message]:
     """Translate a LlamaIndex history into kimi-core neutral messages.
@@ -91,8 +93,11 @@ def _to_kimi_message(message: ChatMessage, index: int) -> Message:
             )
         else:
             parts.extend(_content_parts(block, index))
-    if not tool_calls and role == "assistant":
-        tool_calls = _legacy_tool_calls(extra.get("tool_calls"))
+    if role == "assistant":
+        if not tool_calls:
+            # Older LlamaIndex code kept the calls in additional_kwargs only.
+            tool_calls = _calls_from_wire(extra.get("tool_calls"))
+        tool_calls += _calls_from_wire(extra.get(BUILTIN_CALLS_KEY), builtin=True)
     return Message(
         role=role,
         content=_content(parts),
@@ -168,8 +173,8 @@ def _arguments_json(tool_kwargs: dict[str, Any] | str) -> str:
     return json.dumps(tool_kwargs, ensure_ascii=False)
 
 
-def _legacy_tool_calls(raw: Any) -> list[ToolCall]:
-    """Tool calls kept in ``additional_kwargs["tool_calls"]`` by older LlamaIndex code."""
+def _calls_from_wire(raw: Any, *, builtin: bool = False) -> list[ToolCall]:
+    """OpenAI-style tool-call dicts (or SDK objects) kept in ``additional_kwargs``."""
     calls: list[ToolCall] = []
     for item in raw or []:
         data = item if isinstance(item, dict) else item.model_dump()
@@ -179,9 +184,18 @@ def _legacy_tool_calls(raw: Any) -> list[ToolCall]:
                 id=data.get("id") or "",
                 name=function.get("name", ""),
                 arguments=_arguments_json(function.get("arguments") or "{}"),
+                type="builtin_function" if builtin else "function",
             )
         )
     return calls
+
+
+def _call_to_wire(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": call.type,
+        "function": {"name": call.name, "arguments": call.arguments},
+    }
 
 
 def to_kimi_tools(tools: Sequence[BaseTool], *, strict: bool | None = None) -> list[FunctionTool]:
@@ -289,9 +303,19 @@ def response_raw(result: ChatResult) -> dict[str, Any]:
 
 
 def assistant_message(
-    text: str, reasoning: str, tool_calls: Iterable[ToolCall], usage: Usage | None = None
+    text: str,
+    reasoning: str,
+    tool_calls: Iterable[ToolCall],
+    usage: Usage | None = None,
+    builtin_calls: Sequence[ToolCall] = (),
 ) -> ChatMessage:
-    """An assistant ``ChatMessage``: a ``ThinkingBlock`` first, then the text, then the calls."""
+    r"""An assistant ``ChatMessage``: a ``ThinkingBlock`` first, then the text, then the calls.
+
+    Builtin calls the ``$web_search`` loop left unresolved (the model searched and called a
+    function in the same turn) are kept in ``additional_kwargs["builtin_tool_calls"]``, not as
+    tool-call blocks: an agent must never try to run them. They go back on the wire with
+    the assistant turn, and kimi-core adds their echo.
+    """
     blocks: list[Any] = []
     if reasoning:
         tokens = usage.reasoning_tokens if usage is not None and usage.reasoning_tokens else None
@@ -307,9 +331,12 @@ def assistant_message(
     if text or not calls:
         blocks.append(TextBlock(text=text))
     blocks.extend(calls)
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+    extra = {BUILTIN_CALLS_KEY: [_call_to_wire(c) for c in builtin_calls]} if builtin_calls else {}
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
 
 def from_kimi_result(result: ChatResult) -> ChatMessage:
     """A finished neutral result as an assistant ``ChatMessage``."""
-    return assistant_message(result.text, result.reasoning or "", result.tool_calls, result.usage)
+    return assistant_message(
+        result.text, result.reasoning or "", result.tool_calls, result.usage, result.builtin_calls
+    )

@@ -61,7 +61,7 @@ class StreamAssembler:
             # own text and reasoning are those of the last round only.
             result = delta.result
             message = assistant_message(
-                self._text, self._reasoning, result.tool_calls, result.usage
+                self._text, self._reasoning, result.tool_calls, result.usage, result.builtin_calls
             )
             # Agents only expose ``raw`` (AgentStream.raw): the summed usage and the searches
             # are there as well as in additional_kwargs.
