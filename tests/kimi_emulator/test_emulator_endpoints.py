@@ -294,3 +294,18 @@ def test_missing_or_empty_nonce_is_ignored(raw: Any, nonce: str | None) -> None:
     )
     assert response.status == 200
     assert "Msh-Request-Signature" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("uri", "name", "arguments"),
+    [
+        ("moonshot/date:latest", "date", {"utc_offset_hours": [1]}),
+        ("moonshot/date:latest", "date", {"utc_offset_hours": 99}),
+        ("moonshot/quickjs:latest", "quickjs", {"code": "1/0"}),
+        ("moonshot/web-search:latest", "web_search", ["not", "an", "object"]),
+    ],
+)
+def test_bad_fiber_arguments_fail_the_fiber(raw: Any, uri: str, name: str, arguments: Any) -> None:
+    result = fiber(raw, uri, name, arguments)
+    assert result["status"] == "failed"
+    assert result["context"]["error"]

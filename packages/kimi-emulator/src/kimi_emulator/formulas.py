@@ -266,7 +266,11 @@ def run_fiber(uri: str, body: Any, now: datetime) -> dict[str, Any]:
         if not isinstance(parsed, dict):
             raise ValueError("arguments must be a JSON object")
         fiber["context"]["output"] = json.dumps(runner(parsed, now), ensure_ascii=False)
-    except ValueError as exc:
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+    ) as exc:  # bad arguments fail the fiber, not the server
         fiber["status"] = "failed"
         fiber["context"]["error"] = str(exc)
     return fiber
