@@ -54,11 +54,12 @@ if not RECORDINGS.exists():  # a checkout elsewhere keeps the shared tree beside
 
 @dataclass
 class Replay:
-    """A loopback server answering every chat request with one recorded SSE stream, verbatim."""
+    """A loopback server: every POST gets one recorded SSE stream verbatim; GETs serve ``files``."""
 
     base_url: str = ""
     body: bytes = b""
     sent: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # GET path -> (type, body)
 
     def serve_recording(self, name: str) -> None:
         lines = (RECORDINGS / name).read_text().splitlines()
@@ -79,6 +80,14 @@ def replay() -> Iterator[Replay]:
             self.send_header("content-length", str(len(state.body)))
             self.end_headers()
             self.wfile.write(state.body)
+
+        def do_GET(self) -> None:
+            content_type, body = state.files[self.path]
+            self.send_response(200)
+            self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args: Any) -> None:
             pass

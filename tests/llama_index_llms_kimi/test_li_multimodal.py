@@ -110,3 +110,14 @@ async def test_documents_through_file_extract_async(make_llm, kimi_emulator) -> 
     assert chunks[-1].message.content
     assert len(_uploads(kimi_emulator)) == 1
     assert "Quarterly revenue rose 12%." in kimi_emulator.chat_requests[0]["messages"][0]["content"]
+
+
+async def test_http_image_url_is_downloaded_and_inlined(llm, kimi_emulator, replay) -> None:
+    replay.files["/cat.png"] = ("image/png", PNG)
+    url = replay.base_url.removesuffix("/v1") + "/cat.png"
+    _ask(llm, ImageBlock(url=url))
+    await llm.achat([ChatMessage(role="user", blocks=[ImageBlock(url=url)])])
+    expected = f"data:image/png;base64,{base64.b64encode(PNG).decode()}"
+    for body in kimi_emulator.chat_requests:
+        (image,) = [p for p in body["messages"][0]["content"] if p["type"] == "image_url"]
+        assert image["image_url"]["url"] == expected
