@@ -45,14 +45,23 @@ def test_image_data_url_passes_through(llm, kimi_emulator) -> None:
     assert _parts(kimi_emulator)[1]["image_url"]["url"] == url
 
 
-def test_video_bytes_unknown_type_gets_a_default_mime_and_ms_url(llm, kimi_emulator) -> None:
+def test_video_bytes_path_default_mime_and_ms_url(llm, kimi_emulator, tmp_path) -> None:
     unknown = b"not a known container" * 4
+    path = tmp_path / "clip.mov"
+    path.write_bytes(MP4)
     uploaded = llm.client.files.upload(MP4, purpose="video", filename="clip.mp4")
     _ask(
-        llm, VideoBlock(video=MP4), VideoBlock(video=unknown), VideoBlock(url=f"ms://{uploaded.id}")
+        llm,
+        VideoBlock(video=MP4),
+        VideoBlock(video=unknown),
+        VideoBlock(url=f"ms://{uploaded.id}"),
+        VideoBlock(path=path),
     )
-    _, mp4, fallback, ms = _parts(kimi_emulator)
+    _, mp4, fallback, ms, from_path = _parts(kimi_emulator)
     assert mp4["video_url"]["url"].startswith("data:video/mp4;base64,")
+    assert from_path["video_url"]["url"] == (
+        f"data:video/quicktime;base64,{base64.b64encode(MP4).decode()}"
+    )
     assert fallback["video_url"]["url"] == (
         f"data:video/mp4;base64,{base64.b64encode(unknown).decode()}"
     )
