@@ -181,10 +181,11 @@ CASES: dict[str, Case] = {
     ),
     alt("828548096f3d338006f2c00419d0fbcc7b95c8fc", "moonshotai-metadata-live.json"): Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER]),
-        not_matched="a K3 run without reasoning_content and finish_reason 'stop' after a tool "
-        "call: "
-        "the emulator's K3 always reasons and finishes a tool call with 'tool_calls' "
-        "(kimi-api.md 2.1, 8)",
+        script=Reply(
+            tool_calls=[ToolCall("get_weather", {"city": "Paris"})],
+            finish_reason="stop",
+            no_reasoning=True,
+        ),
     ),
     "moonshotai-reasoning.json": Case(
         {"model": "kimi-k2.6", "messages": ask("How many r in strawberry?")},
@@ -424,9 +425,19 @@ CASES: dict[str, Case] = {
     ),
     alt("828548096f3d338006f2c00419d0fbcc7b95c8fc", "moonshotai-metadata-live.chunks.txt"): Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER], **STREAM_USAGE),
-        repeat=2,
-        not_matched="a K3 run with no reasoning, finish_reason 'stop' after a tool call and "
-        "completion_tokens_details {}; the emulator's K3 always reasons (kimi-api.md 2.1)",
+        script=Reply(
+            tool_calls=[ToolCall("get_weather", {"city": "Paris"})],
+            finish_reason="stop",
+            no_reasoning=True,
+            usage={
+                "prompt_tokens": 99,
+                "completion_tokens": 44,
+                "total_tokens": 143,
+                "cached_tokens": 99,
+                "completion_tokens_details": {},
+                "prompt_tokens_details": {"cached_tokens": 99},
+            },
+        ),
     ),
     "moonshotai-stream-choice-usage.chunks.txt": Case(
         {"model": "kimi-k2.5", "messages": ask("Reply with OK."), "stream": True},

@@ -545,3 +545,10 @@ def test_server_logs_never_show_the_key(
     raw.request("GET", "/v1/models", auth="Bearer sk-someone-else")
     assert kimi_emulator.api_key not in caplog.text
     assert "sk-someone-else" not in caplog.text
+
+
+def test_scripted_reply_without_any_reasoning(raw: Any, kimi_emulator: KimiEmulator) -> None:
+    kimi_emulator.script(Reply(content="OK", no_reasoning=True))
+    body = raw.chat({"model": "kimi-k3", "messages": ask("hi")}).json()
+    assert set(body["choices"][0]["message"]) == {"role", "content"}
+    assert "completion_tokens_details" not in body["usage"]

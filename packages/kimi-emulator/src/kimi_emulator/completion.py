@@ -138,7 +138,9 @@ def compose(
     """Build the completion for ``request`` answered by ``reply``, within ``max_tokens``."""
     reasoning_chunks, content_chunks = size
     thinking_model = request.spec.supports_reasoning
-    reasoning_text = (reply.reasoning or "") if request.thinking else None
+    reasoning_text = (
+        (reply.reasoning or "") if request.thinking and not reply.no_reasoning else None
+    )
     reasoning_spec = reply.reasoning_chunks
     content_text = reply.content or ""
     content_spec = reply.content_chunks
@@ -201,7 +203,7 @@ def compose(
         fingerprint = (
             "fpv0_" + hashlib.sha1(request.model.encode(), usedforsecurity=False).hexdigest()[:8]
         )
-    if reasoning_pieces is None and thinking_model:
+    if reasoning_pieces is None and thinking_model and not reply.no_reasoning:
         # A thinking-capable model with thinking off still sends reasoning_content "" (probe).
         reasoning_pieces = []
     return Completion(

@@ -83,6 +83,8 @@ class Reply:
     texts into pieces of that many characters. ``usage`` replaces the computed usage object
     verbatim.
     ``search_query`` is the question the fake search engine answers after a ``$web_search`` echo.
+    ``no_reasoning`` leaves reasoning out entirely even with thinking on (no ``reasoning_content``
+    field, deltas or ``reasoning_tokens``), as one live K3 recording shows.
     """
 
     content: str | None = None
@@ -94,6 +96,7 @@ class Reply:
     reasoning_chunks: int | list[str] | None = None
     content_chunks: int | list[str] | None = None
     search_query: str | None = None
+    no_reasoning: bool = False
 
     @classmethod
     def web_search(
