@@ -196,9 +196,8 @@ CASES: dict[str, Case] = {
     ),
     "moonshotai-text.json": Case(
         k3("Say hello"),
-        not_matched="hand-made K3 body without reasoning_content or reasoning_tokens; K3 "
-        "always reasons "
-        "(kimi-api.md 1.2, 2.1) and every live K3 body has both",
+        # Hand-made K3 body without reasoning; reproducible since one live K3 run had none either.
+        script=Reply(content="Hello, world!", no_reasoning=True),
     ),
     "moonshotai-tool-call.json": Case(
         k3("Use get_weather for Paris", tools=[GET_WEATHER], tool_choice="required"),
