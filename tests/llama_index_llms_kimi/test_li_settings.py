@@ -184,3 +184,17 @@ def test_penalties_stop_and_tool_choice_policy(make_llm, kimi_emulator) -> None:
             tool_required=True,
         )
     assert len(kimi_emulator.chat_requests) == 1
+
+
+def test_knobs_assigned_after_construction_are_checked_and_applied(llm, kimi_emulator) -> None:
+    llm.thinking = False
+    llm.max_tokens = 50
+    llm.chat(user("hi"))
+    body = kimi_emulator.chat_requests[0]
+    assert body["thinking"] == {"type": "disabled"}
+    assert body["max_completion_tokens"] == 50
+    with pytest.raises(ValueError, match="temperature"):
+        llm.temperature = 0.3
+    with pytest.raises(ValueError, match="temperature"):
+        llm.chat(user("hi"))
+    assert len(kimi_emulator.chat_requests) == 1

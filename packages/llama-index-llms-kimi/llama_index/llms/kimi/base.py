@@ -37,7 +37,13 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
+from llama_index.core.bridge.pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 
 # Re-exported by llama_index.core.instrumentation without __all__, hence the ignore.
@@ -138,6 +144,10 @@ class Kimi(FunctionCallingLLM):
         default_headers: Extra HTTP headers on every request.
     """
 
+    # Knobs set after construction (llm.thinking = False) are checked and applied like the
+    # constructor's, instead of leaving a stale request setup behind.
+    model_config = ConfigDict(validate_assignment=True)
+
     model: str = Field(default=_DEFAULT_MODEL, description="The Kimi model id.")
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
     base_url: str | None = Field(default=None, description="API base URL.")
@@ -170,7 +180,6 @@ class Kimi(FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
 
     _client: KimiClient = PrivateAttr()
-    _settings: ChatSettings = PrivateAttr()
     _extractor: DocumentExtractor = PrivateAttr(default_factory=DocumentExtractor)
 
     @model_validator(mode="after")
@@ -188,7 +197,19 @@ class Kimi(FunctionCallingLLM):
             presence_penalty=self.presence_penalty,
             frequency_penalty=self.frequency_penalty,
         )
-        self._settings = ChatSettings(
+        self._client = KimiClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            region=self.region,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+        return self
+
+    def _settings(self) -> ChatSettings:
+        # Built per call from the current field values, so later assignments take effect.
+        return ChatSettings(
             model=self.model,
             thinking=self.thinking,
             preserve_thinking=self.preserve_thinking,
@@ -205,15 +226,6 @@ class Kimi(FunctionCallingLLM):
             tool_choice_policy=self.tool_choice_policy,
             extra_body=dict(self.additional_kwargs) or None,
         )
-        self._client = KimiClient(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            region=self.region,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-        )
-        return self
 
     @classmethod
     def class_name(cls) -> str:
@@ -254,7 +266,7 @@ class Kimi(FunctionCallingLLM):
                 f"Kimi got unexpected keyword argument(s) {', '.join(sorted(unknown))}; "
                 f"accepted per call: {allowed}."
             )
-        settings = self._settings
+        settings = self._settings()
         overrides = {k: kwargs[k] for k in _SETTING_OVERRIDES if k in kwargs}
         if "extra_body" in kwargs:
             overrides["extra_body"] = {**(settings.extra_body or {}), **kwargs["extra_body"]}
