@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -227,6 +228,7 @@ def test_bad_fault_header_is_a_clear_400(raw: Any) -> None:
         Fault.delay_first_byte(0.5),
         Fault.slow_chunks(0.01),
         Fault.stream_error(3),
+        Fault.stall_after(2, 0.5),
     ],
 )
 def test_header_round_trip(fault: Fault) -> None:
@@ -267,3 +269,21 @@ def test_rule_arguments_are_checked(kimi_emulator: KimiEmulator) -> None:
         kimi_emulator.faults.every(n=0, fault=Fault.reset())
     with pytest.raises(ValueError, match="within"):
         kimi_emulator.faults.probability(1.5, Fault.reset())
+
+
+def test_stall_after_then_the_rest_of_the_stream(
+    client: openai.OpenAI, kimi_emulator: KimiEmulator
+) -> None:
+    kimi_emulator.script(Fault.stall_after(2, 0.01))
+    chunks = list(client.chat.completions.create(model="kimi-k3", messages=HI, stream=True))  # type: ignore[arg-type]
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_fired_counts_rule_faults(client: openai.OpenAI, kimi_emulator: KimiEmulator) -> None:
+    kimi_emulator.faults.every(n=2, fault=Fault.overloaded())
+    for _ in range(4):
+        with contextlib.suppress(openai.RateLimitError):
+            client.chat.completions.create(model="kimi-k3", messages=HI)  # type: ignore[arg-type]
+    assert kimi_emulator.faults.fired() == {"status=429;type=engine_overloaded_error": 2}
+    kimi_emulator.faults.clear()
+    assert kimi_emulator.faults.fired() == {}
