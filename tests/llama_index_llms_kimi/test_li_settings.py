@@ -198,3 +198,11 @@ def test_knobs_assigned_after_construction_are_checked_and_applied(llm, kimi_emu
     with pytest.raises(ValueError, match="temperature"):
         llm.chat(user("hi"))
     assert len(kimi_emulator.chat_requests) == 1
+
+
+def test_openailike_api_base_is_honoured_and_unknown_arguments_refused(kimi_emulator) -> None:
+    llm = Kimi(api_key=kimi_emulator.api_key, api_base=kimi_emulator.base_url, max_retries=0)
+    assert llm.chat(user("hi")).message.content
+    assert len(kimi_emulator.chat_requests) == 1
+    with pytest.raises(ValueError, match="is_function_calling_model"):
+        Kimi(api_key=SECRET, is_function_calling_model=True)

@@ -173,12 +173,22 @@ def _arguments_json(tool_kwargs: dict[str, Any] | str) -> str:
     return json.dumps(tool_kwargs, ensure_ascii=False)
 
 
+_WIRE_CALLS_SHAPE = (
+    "tool calls in additional_kwargs must be a list of OpenAI-style "
+    "{'id': ..., 'function': {'name': ..., 'arguments': ...}} dicts (or SDK tool-call objects)"
+)
+
+
 def _calls_from_wire(raw: Any, *, builtin: bool = False) -> list[ToolCall]:
     """OpenAI-style tool-call dicts (or SDK objects) kept in ``additional_kwargs``."""
     calls: list[ToolCall] = []
+    if raw and not isinstance(raw, list | tuple):
+        raise ValueError(f"{_WIRE_CALLS_SHAPE}; got a {type(raw).__name__}.")
     for item in raw or []:
-        data = item if isinstance(item, dict) else item.model_dump()
-        function = data.get("function") or {}
+        data = item.model_dump() if hasattr(item, "model_dump") else item
+        function = (data.get("function") or {}) if isinstance(data, dict) else None
+        if not isinstance(function, dict):
+            raise ValueError(f"{_WIRE_CALLS_SHAPE}; got {item!r}.")
         calls.append(
             ToolCall(
                 id=data.get("id") or "",

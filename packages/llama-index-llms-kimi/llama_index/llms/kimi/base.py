@@ -63,6 +63,7 @@ from llama_index.llms.kimi._convert import (
 )
 from llama_index.llms.kimi._documents import DocumentExtractor, has_documents
 from llama_index.llms.kimi._stream import StreamAssembler
+from pydantic import AliasChoices
 
 if TYPE_CHECKING:
     from kimi_core import ModelProfile
@@ -145,12 +146,19 @@ class Kimi(FunctionCallingLLM):
     """
 
     # Knobs set after construction (llm.thinking = False) are checked and applied like the
-    # constructor's, instead of leaving a stale request setup behind.
-    model_config = ConfigDict(validate_assignment=True)
+    # constructor's, instead of leaving a stale request setup behind. Unknown arguments (e.g.
+    # OpenAILike's is_function_calling_model, which Kimi takes from its profile) are refused
+    # rather than silently ignored.
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
 
     model: str = Field(default=_DEFAULT_MODEL, description="The Kimi model id.")
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
-    base_url: str | None = Field(default=None, description="API base URL.")
+    base_url: str | None = Field(
+        default=None,
+        description="API base URL.",
+        # OpenAILike's name, so that swapping the class keeps a custom endpoint.
+        validation_alias=AliasChoices("base_url", "api_base"),
+    )
     region: Literal["global", "cn"] | None = Field(default=None, description="API region.")
     thinking: bool | None = Field(default=None, description="Switch thinking on/off.")
     preserve_thinking: bool = Field(default=False, description="Preserve earlier reasoning.")
