@@ -77,7 +77,7 @@ def _part(block: str | Mapping[str, Any], role: str) -> Part:
         return TextPart(block)
     kind = block.get("type")
     if kind == "text":
-        return TextPart(str(block.get("text", "")))
+        return TextPart(_block_text(block, "text", role))
     if kind == "text-plain" and isinstance(block.get("text"), str):
         return TextPart(block["text"])
     if kind in ("image", "video"):
@@ -109,6 +109,11 @@ def _content(content: str | list[str | dict[str, Any]], role: str) -> str | list
 def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str | None, str | None]:
     content = message.content
     reasoning = message.additional_kwargs.get("reasoning_content")
+    if reasoning is not None and not isinstance(reasoning, str):
+        raise TypeError(
+            "additional_kwargs['reasoning_content'] of an assistant message must be a string, got "
+            f"{type(reasoning).__name__}."
+        )
     if isinstance(content, str):
         text = content
         reasoning_pieces: list[str] = []
@@ -121,9 +126,9 @@ def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str | None, str |
                 continue
             kind = block.get("type")
             if kind == "text":
-                texts.append(str(block.get("text", "")))
+                texts.append(_block_text(block, "text", "assistant"))
             elif kind == "reasoning":
-                reasoning_pieces.append(str(block.get("reasoning", "")))
+                reasoning_pieces.append(_block_text(block, "reasoning", "assistant"))
             elif kind not in _ASSISTANT_SKIPPED:
                 raise ValueError(
                     f"Unsupported content block type {kind!r} in an assistant message; Kimi "
@@ -138,15 +143,7 @@ def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str | None, str |
 def _tool_calls(message: AIMessage) -> list[ToolCall]:
     # Server-side calls the model made next to client calls (ChatKimi keeps them aside so agents
     # never try to run them); kimi-core echoes them back.
-    calls = [
-        ToolCall(
-            id=call["id"],
-            name=call["function"]["name"],
-            arguments=call["function"]["arguments"],
-            type="builtin_function",
-        )
-        for call in message.additional_kwargs.get("builtin_tool_calls") or ()
-    ]
+    calls = [_builtin_call(call) for call in _builtin_records(message)]
     for call in message.tool_calls:
         calls.append(
             ToolCall(
@@ -163,6 +160,40 @@ def _tool_calls(message: AIMessage) -> list[ToolCall]:
             ToolCall(id=_call_id(bad.get("id"), name), name=name, arguments=bad.get("args") or "")
         )
     return calls
+
+
+def _block_text(block: Mapping[str, Any], key: str, role: str) -> str:
+    value = block.get(key, "")
+    if not isinstance(value, str):
+        # str(None) would send the word "None" as if the user had written it.
+        raise ValueError(
+            f"A {block.get('type')!r} block in a {role} message has {key}={value!r}; it must be "
+            "a string (use '' for none)."
+        )
+    return value
+
+
+_BUILTIN_SHAPE = (
+    "additional_kwargs['builtin_tool_calls'] must be a list of "
+    "{'id': ..., 'function': {'name': ..., 'arguments': ...}} as ChatKimi returned them"
+)
+
+
+def _builtin_records(message: AIMessage) -> list[Any]:
+    records = message.additional_kwargs.get("builtin_tool_calls") or []
+    if not isinstance(records, list):
+        raise ValueError(f"{_BUILTIN_SHAPE}; got a {type(records).__name__}.")
+    return records
+
+
+def _builtin_call(record: Any) -> ToolCall:
+    function = record.get("function") if isinstance(record, Mapping) else None
+    if isinstance(function, Mapping):
+        call_id, name = record.get("id"), function.get("name")
+        arguments = function.get("arguments")
+        if isinstance(call_id, str) and isinstance(name, str) and isinstance(arguments, str):
+            return ToolCall(id=call_id, name=name, arguments=arguments, type="builtin_function")
+    raise ValueError(f"{_BUILTIN_SHAPE}; got {record!r}.")
 
 
 def _call_id(call_id: str | None, name: str) -> str:
