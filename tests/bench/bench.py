@@ -265,8 +265,18 @@ def main(argv: list[str] | None = None) -> int:
     results = run(config, only, classes, out_dir)
     verdicts = evaluate(results)
     table = markdown_table(results)
+    versions = _versions()
+    run_line = (
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}"
+        f"{' (--quick)' if args.quick else ''}: {config.samples} samples (S3 {config.s3_samples}, "
+        f"S5 {config.s5_samples}, S6 {config.s6_samples}), Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs; "
+        + ", ".join(f"{name} {version}" for name, version in versions.items())
+        + "."
+    )
     report = "\n\n".join(
         [
+            run_line,
             "## Ratios to the raw openai SDK (medians; lower is better)",
             table,
             "## Targets",
@@ -284,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "versions": _versions(),
+        "versions": versions,
         "skipped_clients": skipped,
     }
     payload = _clean({"meta": meta, "results": results, "targets": verdicts})
