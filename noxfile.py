@@ -127,5 +127,10 @@ def examples(session: nox.Session) -> None:
         "KIMI_BASE_URL": "",
     }
     for script in sorted(ROOT.glob("examples/*.py")):
-        if not script.name.startswith("_"):
-            session.run("python", str(script), env=offline)
+        if script.name.startswith("_"):
+            continue
+        output = session.run("python", str(script), env=offline, silent=True)
+        print(output)
+        # The issue-8 contract: without a key, the first line says the emulator is in use.
+        if not str(output).startswith("MOONSHOT_API_KEY is not set"):
+            session.error(f"{script.name}: the first output line does not name the emulator")
