@@ -19,7 +19,12 @@ from kimi_core.errors import (
     MalformedResponseError,
     request_id_of,
 )
-from kimi_core.media import ainline_remote_media, inline_remote_media, large_inline_media
+from kimi_core.media import (
+    ainline_remote_media,
+    check_inline_total,
+    inline_remote_media,
+    large_inline_media,
+)
 from kimi_core.request import ChatRequest
 from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
@@ -456,6 +461,7 @@ class KimiClient:
             for ref, kind, data, mime in large_inline_media(messages, policy.upload_over):
                 part = self.files.upload_media(data, kind=kind, mime_type=mime)
                 ref["url"] = f"ms://{part.file_id}"
+        check_inline_total(messages)  # downloads can add up past the cap too
         request.remote_media = False
 
     async def _aprepare_media(self, request: ChatRequest) -> None:
@@ -466,6 +472,7 @@ class KimiClient:
             for ref, kind, data, mime in large_inline_media(messages, policy.upload_over):
                 part = await self.afiles.upload_media(data, kind=kind, mime_type=mime)
                 ref["url"] = f"ms://{part.file_id}"
+        check_inline_total(messages)  # downloads can add up past the cap too
         request.remote_media = False
 
     def _complete_round(self, body: dict[str, Any], model: str) -> ChatResult:

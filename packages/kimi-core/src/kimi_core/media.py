@@ -21,6 +21,7 @@ __all__ = [
     "MediaPolicy",
     "adownload_media",
     "ainline_remote_media",
+    "check_inline_total",
     "download_media",
     "has_remote_media",
     "inline_remote_media",
@@ -229,6 +230,25 @@ def _pending(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Media
     return [
         (r, k) for r, k in _media_refs(messages) if r["url"].startswith(("http://", "https://"))
     ]
+
+
+def check_inline_total(messages: list[dict[str, Any]]) -> None:
+    """Refuse a body whose inline media add up to more than the API's request-body cap.
+
+    Each part may be under the cap while all of them together are not; the server would only say
+    so after the whole body was uploaded.
+
+    Raises:
+        ValueError: The total, the limit and the fix.
+    """
+    inline = [ref["url"] for ref, _ in _media_refs(messages) if ref["url"].startswith("data:")]
+    total = sum(len(url) * 3 // 4 for url in inline)
+    if total > MAX_INLINE_BYTES:
+        raise ValueError(
+            f"the request's inline media add up to {total} bytes, over the API's "
+            f"{MAX_INLINE_BYTES}-byte request limit; upload some with the Files API "
+            "(files.upload_media) and pass file ids, or set MediaPolicy(upload_over=...)."
+        )
 
 
 def large_inline_media(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kimi_core.convert import messages_to_wire, tools_to_wire
-from kimi_core.media import MediaPolicy, has_remote_media, needs_client_work
+from kimi_core.media import MediaPolicy, check_inline_total, has_remote_media, needs_client_work
 from kimi_core.messages import Message, Tool
 from kimi_core.profiles import ModelProfile, get_profile
 from kimi_core.sampling import check_sampling
@@ -308,6 +308,8 @@ def build_chat_request(
     )
     body: dict[str, Any] = {"model": settings.model}
     body["messages"] = messages_to_wire(messages, profile, thinking)
+    if settings.media.upload_over is None:
+        check_inline_total(body["messages"])
     adjustments: list[str] = []
     web_search = _add_tools(
         body,
