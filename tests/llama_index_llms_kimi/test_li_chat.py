@@ -325,3 +325,14 @@ def test_stream_rebuilds_only_the_block_that_grew(llm, kimi_emulator) -> None:
     assert len(thinking_blocks) == 1
     reasoning_phase = [r for r in responses if not r.delta]
     assert len({id(r.message.blocks[1]) for r in reasoning_phase}) == 1
+
+
+def test_a_tool_that_returned_nothing_still_answers_its_call(llm, kimi_emulator) -> None:
+    history = _tool_history(with_thinking=True)
+    history[-1] = ChatMessage(role="tool", blocks=[], additional_kwargs={"tool_call_id": "call_1"})
+    llm.chat(history)
+    assert kimi_emulator.chat_requests[0]["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "",
+    }

@@ -98,9 +98,13 @@ def _to_kimi_message(message: ChatMessage, index: int) -> Message:
             # Older LlamaIndex code kept the calls in additional_kwargs only.
             tool_calls = _calls_from_wire(extra.get("tool_calls"))
         tool_calls += _calls_from_wire(extra.get(BUILTIN_CALLS_KEY), builtin=True)
+    content = _content(parts)
+    if content is None and role == "tool":
+        # A tool that returned nothing (LlamaIndex gives its output no blocks) still answers.
+        content = ""
     return Message(
         role=role,
-        content=_content(parts),
+        content=content,
         reasoning="\n".join(reasoning) if reasoning else None,
         tool_calls=tool_calls,
         tool_call_id=extra.get("tool_call_id") if role == "tool" else None,
