@@ -256,10 +256,12 @@ def _llama_index_llm_class() -> type:  # noqa: C901 - one class body, built lazi
             http = self.floor.http
 
             def gen() -> ChatResponseGen:
-                # The contract: every response holds the whole message so far. Pieces are kept
-                # in lists and joined per response only when asked, via the message blocks.
-                text: list[str] = []
-                reasoning: list[str] = []
+                # The contract: every response holds the whole message so far. The text grows by
+                # appending (a copy of the string per event, which the contract forces) and a
+                # block is rebuilt only when its text changed.
+                text = reasoning = ""
+                text_block = TextBlock(text="")
+                thinking: list[Any] = []
                 with http.stream(
                     "POST", "/chat/completions", content=json.dumps(body).encode()
                 ) as response:
@@ -268,15 +270,16 @@ def _llama_index_llm_class() -> type:  # noqa: C901 - one class body, built lazi
                         delta = (choices[0].get("delta") or {}) if choices else {}
                         piece = delta.get("content") or ""
                         thought = delta.get("reasoning_content") or ""
-                        if piece:
-                            text.append(piece)
-                        if thought:
-                            reasoning.append(thought)
                         extra = _usage_fields(event.get("usage"))
                         if thought:
+                            reasoning += thought
+                            thinking = [ThinkingBlock(content=reasoning)]
                             extra["thinking_delta"] = thought  # type: ignore[assignment]
+                        if piece:
+                            text += piece
+                            text_block = TextBlock(text=text)
                         yield ChatResponse(
-                            message=message_of("".join(text), "".join(reasoning) or None),
+                            message=ChatMessage(role="assistant", blocks=[*thinking, text_block]),
                             delta=piece,
                             additional_kwargs=extra,
                         )
