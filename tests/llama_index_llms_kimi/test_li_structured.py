@@ -98,3 +98,11 @@ def test_function_calling_mode_does_not_force_tool_choice_while_thinking(
     assert thinking_on["tool_choice"] == "auto"
     assert thinking_off["tool_choice"] == "required"
     assert "response_format" not in thinking_on
+
+
+async def test_async_function_calling_mode(make_llm, kimi_emulator) -> None:
+    arguments = {"name": "Oslo", "country": "Norway", "population_millions": 0.7}
+    kimi_emulator.script(Reply(tool_calls=[ToolCall(name="City", arguments=arguments)]))
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    assert await llm.astructured_predict(City, PROMPT, text="Oslo") == City(**arguments)
+    assert kimi_emulator.chat_requests[0]["tool_choice"] == "auto"
