@@ -220,6 +220,7 @@ def test_stream_broken_after_chunks_raises_after_them_and_is_not_retried(
     assert len(kimi_emulator.chat_requests) == 1
     assert retry_delays(retry_log.records) == []
     _assert_typed(out.error, framework, case.error)
+    assert not out.error.retryable  # type: ignore[union-attr]  # chunks are in the caller's hands
     # What arrived was delivered, in order, and the answer never looks complete.
     assert out.reasoning or out.text, "the break was meant to come after some chunks"
     assert REASONING.startswith(out.reasoning)
