@@ -175,3 +175,26 @@ def test_no_tool_call_raises_only_when_asked(llm) -> None:
     assert llm.get_tool_calls_from_response(response, error_on_no_tool_call=False) == []
     with pytest.raises(ValueError, match="tool call"):
         llm.get_tool_calls_from_response(response)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_invalid_json_in_a_finished_answer_is_not_guessed(llm, kimi_emulator, stream) -> None:
+    truncated = '{"a": 12, "b": 3'
+    kimi_emulator.script(
+        Reply(tool_calls=[ToolCall(name="add", arguments=truncated, id="c1")], chunk_size=4)
+    )
+    if stream:
+        responses = list(llm.stream_chat_with_tools(TOOLS, user_msg="add"))
+        # While it streams, partial arguments are read leniently...
+        partial = [
+            llm.get_tool_calls_from_response(r, error_on_no_tool_call=False) for r in responses[:-1]
+        ]
+        assert {"a": 12} in [calls[0].tool_kwargs for calls in partial if calls]
+        final = responses[-1]
+    else:
+        final = llm.chat_with_tools(TOOLS, user_msg="add")
+    # ...but the finished answer's invalid JSON is kept raw, not completed by guessing.
+    (block,) = [b for b in final.message.blocks if isinstance(b, ToolCallBlock)]
+    assert block.tool_kwargs == truncated
+    (call,) = llm.get_tool_calls_from_response(final)
+    assert call.tool_kwargs == {}

@@ -438,7 +438,14 @@ class Kimi(FunctionCallingLLM):
         error_on_no_tool_call: bool = True,
         **kwargs: Any,
     ) -> list[ToolSelection]:
-        """Tool calls of a response or a streamed chunk (partial JSON is parsed leniently)."""
+        """Tool calls of a response or a streamed chunk.
+
+        A chunk's arguments still arriving are parsed leniently (partial JSON). In a finished
+        answer (``finish_reason`` set) arguments were parsed already; a string left there is
+        invalid JSON (e.g. cut off by ``max_tokens``) and is not guessed at: the call gets no
+        arguments, so the tool fails visibly, and the raw text stays in the ``ToolCallBlock``.
+        """
+        finished = "finish_reason" in response.additional_kwargs
         selections = []
         for block in response.message.blocks:
             if not isinstance(block, ToolCallBlock):
@@ -446,7 +453,7 @@ class Kimi(FunctionCallingLLM):
             arguments = block.tool_kwargs
             if isinstance(arguments, str):
                 try:
-                    arguments = parse_partial_json(arguments) if arguments else {}
+                    arguments = parse_partial_json(arguments) if arguments and not finished else {}
                 except ValueError:
                     arguments = {}
             selections.append(
