@@ -1,9 +1,11 @@
 """A LlamaIndex RAG pipeline over this repository's own docs, with Kimi thinking on.
 
 Shows: `SimpleDirectoryReader` over docs/ -> `VectorStoreIndex` -> a query engine answered by
-`Kimi(model="kimi-k2.6", thinking=True)`, printing the answer and the source pages. Kimi has no
-embeddings endpoint, so the example embeds locally with a tiny bag-of-words hashing embedding
-(deterministic, no download); swap in any LlamaIndex embedding model for real use.
+`Kimi(model="kimi-k2.6", thinking=True)`, printing Kimi's reasoning (collected from LlamaIndex's
+instrumentation events, since a query engine returns only text), the answer and the source
+pages. Kimi has no embeddings endpoint, so the example embeds locally with a tiny bag-of-words
+hashing embedding (deterministic, no download); swap in any LlamaIndex embedding model for real
+use.
 
 Against the real API:
 
@@ -24,6 +26,11 @@ from pathlib import Path
 
 from _kimi_endpoint import kimi_endpoint
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.base.llms.types import ThinkingBlock
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.llm import LLMChatEndEvent
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 WORD = re.compile(r"[a-z0-9_$]+")
@@ -51,6 +58,20 @@ class HashingEmbedding(BaseEmbedding):
         return self._vector(text)
 
 
+class ReasoningCollector(BaseEventHandler):
+    """Keeps the reasoning of every LLM chat the pipeline makes (the query engine returns text)."""
+
+    reasoning: list[str] = []
+
+    def handle(self, event: BaseEvent, **kwargs: object) -> None:
+        if isinstance(event, LLMChatEndEvent) and event.response is not None:
+            self.reasoning += [
+                block.content
+                for block in event.response.message.blocks
+                if isinstance(block, ThinkingBlock) and block.content
+            ]
+
+
 def main() -> None:
     question = sys.argv[1] if len(sys.argv) > 1 else "How do I turn thinking off for kimi-k2.6?"
     with kimi_endpoint():
@@ -69,8 +90,12 @@ def main() -> None:
         engine = index.as_query_engine(
             llm=Kimi(model="kimi-k2.6", thinking=True), similarity_top_k=3
         )
+        collector = ReasoningCollector()
+        get_dispatcher().add_event_handler(collector)
         response = engine.query(question)
         print(f"Q: {question}")
+        for reasoning in collector.reasoning:
+            print(f"Kimi's reasoning: {reasoning}")
         print(f"A: {response}")
         print("Sources:")
         for node in response.source_nodes:
