@@ -48,6 +48,8 @@ class StreamView:
         self.usage = {"input_tokens": 0, "output_tokens": 0, "reasoning": 0}
 
     def wait(self, why: str) -> None:
+        # The spinner redraws its own line: finish the streamed one first so it is not erased.
+        self._end_line()
         self.spinner.update(why)
         self.spinner.start()
 
