@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import time
 
 import pytest
@@ -206,3 +208,16 @@ def test_openailike_api_base_is_honoured_and_unknown_arguments_refused(kimi_emul
     assert len(kimi_emulator.chat_requests) == 1
     with pytest.raises(ValueError, match="is_function_calling_model"):
         Kimi(api_key=SECRET, is_function_calling_model=True)
+
+
+def test_copies_and_pickles_work_and_keep_their_knobs(make_llm, kimi_emulator) -> None:
+    llm = make_llm(thinking=False, max_tokens=77)
+    clone = copy.deepcopy(llm)
+    # LlamaIndex drops the (unpicklable) client when pickling and __init__ builds a new one.
+    restored = pickle.loads(pickle.dumps(llm))
+    for other in (clone, restored):
+        assert other is not llm
+        other.chat(user("hi"))
+    for body in kimi_emulator.chat_requests:
+        assert body["thinking"] == {"type": "disabled"}
+        assert body["max_completion_tokens"] == 77

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -234,6 +235,16 @@ class Kimi(FunctionCallingLLM):
             tool_choice_policy=self.tool_choice_policy,
             extra_body=dict(self.additional_kwargs) or None,
         )
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Kimi:
+        # kimi-core refuses to copy a client that holds a key; the copy shares the client, which
+        # is stateless apart from the connection pools equal clients share anyway.
+        clone = self.model_copy()
+        memo = {} if memo is None else memo
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            object.__setattr__(clone, name, copy.deepcopy(value, memo))
+        return clone
 
     @classmethod
     def class_name(cls) -> str:
