@@ -7,8 +7,8 @@ from pathlib import Path
 
 from kimi_core import RetryPolicy
 
-# The live recordings live in the shared tree beside the checkout (CI clones with shared/ beside it).
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moonshot-recorded"
+# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
+RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
 assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
 
 # Fast, deterministic backoff for retry tests (the policy itself is tested separately).

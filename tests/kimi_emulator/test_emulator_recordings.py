@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from kimi_emulator import EmulatorConfig, Fault, KimiEmulator, Reply, ToolCall
 
-# The live recordings live in the shared tree beside the checkout (CI clones with shared/ beside it).
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moonshot-recorded"
+# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
+RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
 assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
 AUGUST = datetime(2026, 8, 25, 12, 0, tzinfo=UTC)
 

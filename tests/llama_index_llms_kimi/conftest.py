@@ -47,9 +47,9 @@ def llm(make_llm: Callable[..., Kimi]) -> Kimi:
     return make_llm()
 
 
-RECORDINGS = Path("/work/shared/fixtures/moonshot-recorded")
-if not RECORDINGS.exists():  # a checkout elsewhere keeps the shared tree beside the repo
-    RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moonshot-recorded"
+# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
+RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
+assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
 
 
 @dataclass
