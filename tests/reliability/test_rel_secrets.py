@@ -27,6 +27,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 from llama_index.llms.kimi import Kimi
 from rel_helpers import Canned
 
@@ -167,7 +168,34 @@ def li_events() -> Iterator[_Events]:
         dispatcher.event_handlers.remove(handler)
 
 
-def test_llamaindex_never_shows_the_key(emu: KimiEmulator, all_logs, li_events) -> None:
+class _Spans(SimpleSpanHandler):
+    """Records what every span handler is handed: the call's arguments, instance and result."""
+
+    seen: list[str] = []
+
+    def new_span(self, id_: str, bound_args: Any, instance: Any = None, **kwargs: Any) -> Any:
+        self.seen.append(repr(bound_args.arguments) + repr(instance) + repr(kwargs))
+        return super().new_span(id_, bound_args, instance, **kwargs)
+
+    def prepare_to_exit_span(
+        self, id_: str, bound_args: Any, instance: Any = None, result: Any = None, **kwargs: Any
+    ) -> Any:
+        self.seen.append(repr(result))
+        return super().prepare_to_exit_span(id_, bound_args, instance, result, **kwargs)
+
+
+@pytest.fixture
+def li_spans() -> Iterator[_Spans]:
+    dispatcher = get_dispatcher()
+    handler = _Spans()
+    dispatcher.add_span_handler(handler)
+    try:
+        yield handler
+    finally:
+        dispatcher.span_handlers.remove(handler)
+
+
+def test_llamaindex_never_shows_the_key(emu: KimiEmulator, all_logs, li_events, li_spans) -> None:
     llm = Kimi(api_key=CANARY, base_url=emu.base_url, max_retries=1)
     error = _exercise_llamaindex(llm, emu)
     assert len(emu.chat_requests) == 5
@@ -185,7 +213,8 @@ def test_llamaindex_never_shows_the_key(emu: KimiEmulator, all_logs, li_events) 
     ):
         assert CANARY not in surface
     assert li_events.seen
-    for payload in li_events.seen:
+    assert li_spans.seen
+    for payload in [*li_events.seen, *li_spans.seen]:
         assert CANARY not in payload
     _assert_no_canary_in_error(error)
     _assert_no_canary_in_logs(all_logs)
