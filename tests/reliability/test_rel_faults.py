@@ -137,7 +137,13 @@ def test_retryable_fault_gives_up_after_max_retries_with_a_typed_error(
         kimi_emulator.script(case.fault)
     out = drive(framework, mode, kimi_emulator, **_settings(case))
     assert len(kimi_emulator.chat_requests) == 3  # 1 + max_retries, no layer on top
-    assert len(retry_delays(retry_log.records)) == 2
+    delays = retry_delays(retry_log.records)
+    if case.retry_after is not None:
+        assert delays == [case.retry_after] * 2
+    else:
+        # Exponential with full jitter, on fast_backoff's scale (0.01 s doubling, 0.02 s cap).
+        assert 0.005 <= delays[0] <= 0.01
+        assert 0.01 <= delays[1] <= 0.02
     assert out.pieces == []
     _assert_typed(out.error, framework, case.error)
     error = out.error
@@ -279,7 +285,7 @@ def test_slow_chunks_within_the_timeout_complete(kimi_emulator: KimiEmulator, fr
 def test_timeout_ends_the_call(private_emulator: KimiEmulator, framework, mode):
     # A hang guard, not a stopwatch: the call must end (with the typed error) on its own.
     kimi_emulator = private_emulator
-    kimi_emulator.script(Fault.delay_first_byte(30))
+    kimi_emulator.script(Fault.delay_first_byte(5))
     result: list[Outcome] = []
     worker = threading.Thread(
         target=lambda: result.append(
