@@ -26,8 +26,8 @@ from bench_floors import FLOORS
 from bench_report import (
     details_table,
     evaluate,
-    exponents,
     markdown_table,
+    paired_exponents,
     summarize_series,
     summarize_values,
     targets_table,
@@ -91,7 +91,9 @@ def _in_process(
     samples: int,
 ) -> None:
     _log(f"{title}")
-    series = run_in_process(call, classes, server, size, calls=calls, samples=samples, log=_log)
+    (series,) = run_in_process(
+        call, classes, server, [size], calls=calls, samples=samples, log=_log
+    )
     results[name] = {
         "title": title,
         "metric": "cpu",
@@ -133,25 +135,28 @@ def run(
                 config.samples,
             )
         if "S3" in only:
-            for label, size in zip(("S3 small", "S3 large"), config.s3_sizes, strict=True):
-                _in_process(
-                    results,
-                    label,
-                    f"S3 {size.reasoning:,} + {size.content:,} events as one message (CPU)",
-                    "invoke_streaming",
-                    classes,
-                    server,
-                    size,
-                    1,
-                    _events(size),
-                    config.s3_samples,
-                )
             small, large = config.s3_sizes
-            results["S3 exponent"] = exponents(
-                results["S3 small"]["clients"],
-                results["S3 large"]["clients"],
-                _events(small),
-                _events(large),
+            title = "S3 {:,} + {:,} events as one message (CPU)"
+            _log("S3 " + ", ".join(f"{s.reasoning:,}" for s in config.s3_sizes) + " events")
+            per_size = run_in_process(
+                "invoke_streaming",
+                classes,
+                server,
+                [small, large],
+                calls=1,
+                samples=config.s3_samples,
+                log=_log,
+            )
+            for label, size, series in zip(
+                ("S3 small", "S3 large"), (small, large), per_size, strict=True
+            ):
+                results[label] = {
+                    "title": title.format(size.reasoning, size.content),
+                    "metric": "cpu",
+                    "clients": summarize_series(series, "cpu", _events(size)),
+                }
+            results["S3 exponent"] = paired_exponents(
+                per_size[0], per_size[1], _events(small), _events(large)
             )
         if "S4" in only:
             title = f"S4 {config.s4_calls} concurrent async calls (wall)"

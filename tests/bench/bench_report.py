@@ -254,14 +254,21 @@ def targets_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def exponents(
-    small: dict[str, Any], large: dict[str, Any], n_small: int, n_large: int
+def paired_exponents(
+    small: dict[str, Series], large: dict[str, Series], n_small: int, n_large: int
 ) -> dict[str, float]:
-    """S3's growth exponent of CPU per client between the two sizes."""
+    """S3's growth exponent of CPU per client: the median over repetitions of the exponent
+    between the two sizes measured back to back (so a busier machine later in the run does not
+    pass for superlinear growth)."""
     out = {}
-    for key in small:
-        a, b = small[key], large.get(key)
-        if b is None or a.get("error") or b.get("error"):
+    for key, a in small.items():
+        b = large.get(key)
+        if b is None or a.error or b.error:
             continue
-        out[key] = growth_exponent((n_small, a["cpu"]), (n_large, b["cpu"]))
+        pairs = [
+            growth_exponent((n_small, x.cpu), (n_large, y.cpu))
+            for x, y in zip(a.samples, b.samples, strict=False)
+        ]
+        pairs = [p for p in pairs if not math.isnan(p)]
+        out[key] = statistics.median(pairs) if pairs else math.nan
     return out

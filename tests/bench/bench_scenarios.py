@@ -81,47 +81,59 @@ def run_in_process(
     call: str,
     classes: list[type[Client]],
     server: Any,
-    expected: Expected,
+    sizes: list[Expected],
     *,
     calls: int,
     samples: int,
     log: Any = print,
-) -> dict[str, Series]:
-    """Sample ``calls`` sequential ``call``s per client, ``samples`` times, interleaved.
+) -> list[dict[str, Series]]:
+    """Sample ``calls`` sequential ``call``s per client and size, ``samples`` times, interleaved.
 
-    The first call of every client is a warm-up (imports, pools, first connection).
+    Clients rotate every repetition and each client runs every size back to back, so the sizes of
+    one repetition see the same machine (S3's growth exponent compares them pairwise). The first
+    call of every client and size is a warm-up (imports, pools, first connection).
+
+    Returns:
+        Samples per client, one mapping per size.
     """
-    clients: dict[str, Client] = {}
-    series = {cls.key: Series() for cls in classes}
-    reference = reference_answer(server.base_url, server.api_key, expected)
+    keys = [cls.key for cls in classes]
+    series = [{key: Series() for key in keys} for _ in sizes]
+    clients: list[dict[str, Client]] = [{} for _ in sizes]
     streamed = call == "stream"
-    for cls in classes:
-        try:
-            clients[cls.key] = client = cls(server.base_url, server.api_key, expected)
-            answer = getattr(client, call)()
-        except Exception as exc:
-            series[cls.key].error = f"{type(exc).__name__}: {exc}"[:300]
-            log(f"    {cls.key}: failed: {series[cls.key].error}")
-            continue
-        _record(series[cls.key], answer, reference, streamed=streamed)
-    for rep in range(samples):
-        for key in _rotated(list(clients), rep):
-            fn = getattr(clients[key], call)
-
-            def run(fn: Any = fn) -> Answer:
-                answer = None
-                for _ in range(calls):
-                    answer = fn()
-                return answer
-
+    references = [reference_answer(server.base_url, server.api_key, size) for size in sizes]
+    for i, (size, reference) in enumerate(zip(sizes, references, strict=True)):
+        for cls in classes:
             try:
-                sample, answer = measure(run)
+                client = cls(server.base_url, server.api_key, size)
+                answer = getattr(client, call)()
             except Exception as exc:
-                series[key].error = f"{type(exc).__name__}: {exc}"[:300]
-                log(f"    {key}: failed: {series[key].error}")
+                series[i][cls.key].error = f"{type(exc).__name__}: {exc}"[:300]
+                log(f"    {cls.key}: failed: {series[i][cls.key].error}")
                 continue
-            series[key].samples.append(sample)
-            _record(series[key], answer, reference, streamed=streamed)
+            clients[i][cls.key] = client
+            _record(series[i][cls.key], answer, reference, streamed=streamed)
+    for rep in range(samples):
+        for key in _rotated(keys, rep):
+            for i in range(len(sizes)):
+                client = clients[i].get(key)
+                if client is None or series[i][key].error:
+                    continue
+                fn = getattr(client, call)
+
+                def run(fn: Any = fn) -> Answer:
+                    answer = None
+                    for _ in range(calls):
+                        answer = fn()
+                    return answer
+
+                try:
+                    sample, answer = measure(run)
+                except Exception as exc:
+                    series[i][key].error = f"{type(exc).__name__}: {exc}"[:300]
+                    log(f"    {key}: failed: {series[i][key].error}")
+                    continue
+                series[i][key].samples.append(sample)
+                _record(series[i][key], answer, references[i], streamed=streamed)
         log(f"    sample {rep + 1}/{samples} done")
     return series
 
