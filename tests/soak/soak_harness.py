@@ -236,17 +236,7 @@ class Drivers:
         elif call.kind == "tools":
             code = f"R{call.n}"
             asked = self.kimi.chat_with_tools([li_product], user_msg=f"Use product for '{code}'.")
-            calls = self.kimi.get_tool_calls_from_response(asked)
-            _check([c.tool_kwargs for c in calls] == [{"code": code}], call, f"calls {calls}")
-            history = [
-                ChatMessage(role="user", content=f"Use product for '{code}'."),
-                asked.message,
-                ChatMessage(
-                    role="tool",
-                    content=li_product(**calls[0].tool_kwargs).content,
-                    additional_kwargs={"tool_call_id": calls[0].tool_id, "name": "product"},
-                ),
-            ]
+            history = self._tool_history(call, code, asked)
             final = self.kimi.chat(history).message.content
             _check(final == f"The tool product returned: {product(code)}", call, f"{final!r}")
         else:
@@ -257,6 +247,21 @@ class Drivers:
             text = response.message.content or ""
             _check(text.startswith(SEARCH_ANSWER), call, f"search {text[:60]!r}")
             _check(len(response.additional_kwargs["web_searches"]) == 1, call, "searches")
+
+    def _tool_history(self, call: Call, code: str, asked: Any) -> list[ChatMessage]:
+        """The history that answers the model's tool call (checked) with the tool's result."""
+        calls = self.kimi.get_tool_calls_from_response(asked)
+        _check([c.tool_kwargs for c in calls] == [{"code": code}], call, f"calls {calls}")
+        result = li_product(**calls[0].tool_kwargs).content
+        return [
+            ChatMessage(role="user", content=f"Use product for '{code}'."),
+            asked.message,
+            ChatMessage(
+                role="tool",
+                content=result,
+                additional_kwargs={"tool_call_id": calls[0].tool_id, "name": "product"},
+            ),
+        ]
 
     async def allamaindex(self, call: Call) -> None:
         prompt, answer = _arithmetic(call.n)
@@ -274,17 +279,7 @@ class Drivers:
             asked = await self.kimi.achat_with_tools(
                 [li_product], user_msg=f"Use product for '{code}'."
             )
-            calls = self.kimi.get_tool_calls_from_response(asked)
-            _check([c.tool_kwargs for c in calls] == [{"code": code}], call, f"calls {calls}")
-            history = [
-                ChatMessage(role="user", content=f"Use product for '{code}'."),
-                asked.message,
-                ChatMessage(
-                    role="tool",
-                    content=li_product(**calls[0].tool_kwargs).content,
-                    additional_kwargs={"tool_call_id": calls[0].tool_id, "name": "product"},
-                ),
-            ]
+            history = self._tool_history(call, code, asked)
             final = (await self.kimi.achat(history)).message.content
             _check(final == f"The tool product returned: {product(code)}", call, f"{final!r}")
         else:
