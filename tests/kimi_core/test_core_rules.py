@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from kimi_core import PROFILES, check_sampling, get_profile, resolve_thinking
+from kimi_core import (
+    PROFILES,
+    ChatSettings,
+    Message,
+    build_chat_request,
+    check_sampling,
+    check_thinking_and_sampling,
+    get_profile,
+    resolve_thinking,
+)
 from kimi_core.profiles import profile_from_model_info
 
 KEEP_ALL = {"thinking": {"type": "enabled", "keep": "all"}}
@@ -192,3 +201,44 @@ def test_sampling_unknown_parameter():
 def test_thinking_knob_types(thinking, preserve):
     with pytest.raises(TypeError, match="must be"):
         resolve_thinking(get_profile("kimi-k2.6"), thinking, preserve)
+
+
+# -- the adapters' construction-time check ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ChatSettings(model="kimi-k2.7-code", thinking=False),
+        ChatSettings(model="kimi-k3", reasoning_effort="medium"),
+        ChatSettings(model="kimi-k2.6", thinking=False, preserve_thinking=True),
+        ChatSettings(model="kimi-k2.6", temperature=0.6),
+        ChatSettings(model="kimi-k2.6", thinking=False, temperature=1.0),
+        ChatSettings(model="kimi-k2.7-code", top_p=0.9),
+        ChatSettings(model="kimi-k3", presence_penalty=0.5),
+        ChatSettings(model="moonshot-v1-8k", frequency_penalty="high"),  # type: ignore[arg-type]
+        ChatSettings(model=""),
+    ],
+)
+def test_construction_check_raises_what_a_request_would(settings: ChatSettings) -> None:
+    # Adapters call the check when configured; the error must be the one a call would raise.
+    with pytest.raises(ValueError) as at_request:
+        build_chat_request([Message.user("hi")], settings)
+    with pytest.raises(ValueError) as at_construction:
+        check_thinking_and_sampling(settings)
+    assert str(at_construction.value) == str(at_request.value)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ChatSettings(),
+        ChatSettings(model="kimi-k2.6", thinking=False, temperature=0.6),
+        ChatSettings(model="kimi-k2.6", preserve_thinking=True, top_p=0.95),
+        ChatSettings(model="kimi-k3", reasoning_effort="low", temperature=1),
+        ChatSettings(model="moonshot-v1-8k", temperature=0.3, presence_penalty=1.0),
+    ],
+)
+def test_construction_check_resolves_the_request_thinking(settings: ChatSettings) -> None:
+    request = build_chat_request([Message.user("hi")], settings)
+    assert check_thinking_and_sampling(settings) == request.thinking

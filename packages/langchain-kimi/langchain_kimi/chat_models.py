@@ -16,9 +16,8 @@ from kimi_core import (
     ToolCall,
     WebSearch,
     build_chat_request,
-    check_sampling,
+    check_thinking_and_sampling,
     get_profile,
-    resolve_thinking,
 )
 from kimi_core import ChatResult as KimiResult
 from kimi_core.transport import resolve_credentials
@@ -359,18 +358,7 @@ class ChatKimi(BaseChatModel):
         if self.api_key is None:
             self.api_key = SecretStr(key)
         # Impossible thinking/sampling combinations fail at construction, not at the first call.
-        profile = get_profile(self.model_name)
-        state = resolve_thinking(
-            profile, self.thinking, self.preserve_thinking, self.reasoning_effort
-        )
-        check_sampling(
-            profile,
-            state.enabled,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            presence_penalty=self.presence_penalty,
-            frequency_penalty=self.frequency_penalty,
-        )
+        check_thinking_and_sampling(self._settings(None, {}))
         return self
 
     @model_validator(mode="after")

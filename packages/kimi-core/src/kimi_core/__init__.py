@@ -47,7 +47,12 @@ from kimi_core.profiles import (
     get_profile,
     refresh_profiles_from_models,
 )
-from kimi_core.request import ChatRequest, ChatSettings, build_chat_request
+from kimi_core.request import (
+    ChatRequest,
+    ChatSettings,
+    build_chat_request,
+    check_thinking_and_sampling,
+)
 from kimi_core.response import ChatResult, Usage, WebSearch, parse_completion
 from kimi_core.retry import RetryPolicy
 from kimi_core.sampling import check_sampling
@@ -112,6 +117,7 @@ __all__ = [
     "WebSearchLoopError",
     "build_chat_request",
     "check_sampling",
+    "check_thinking_and_sampling",
     "get_profile",
     "messages_to_wire",
     "ms_url",

@@ -20,6 +20,7 @@ __all__ = [
     "ChatSettings",
     "ToolChoice",
     "build_chat_request",
+    "check_thinking_and_sampling",
 ]
 
 logger = logging.getLogger("kimi_core")
@@ -270,6 +271,50 @@ def _check_max_tokens(max_tokens: int, profile: ModelProfile) -> int:
     return max_tokens
 
 
+def _thinking_and_sampling(
+    settings: ChatSettings, profile: ModelProfile | None
+) -> tuple[ModelProfile, ThinkingState, dict[str, Any]]:
+    if not isinstance(settings.model, str) or not settings.model:
+        raise ValueError("settings.model must be a non-empty model id such as 'kimi-k2.6'.")
+    profile = profile or get_profile(settings.model)
+    thinking = resolve_thinking(
+        profile, settings.thinking, settings.preserve_thinking, settings.reasoning_effort
+    )
+    sampling = check_sampling(
+        profile,
+        thinking.enabled,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        n=settings.n,
+        presence_penalty=settings.presence_penalty,
+        frequency_penalty=settings.frequency_penalty,
+    )
+    return profile, thinking, sampling
+
+
+def check_thinking_and_sampling(settings: ChatSettings) -> ThinkingState:
+    """Check the thinking and sampling knobs against the model, without building a request.
+
+    Adapters call this when they are configured, so that an impossible combination (e.g.
+    ``thinking=False`` on a model that always thinks, or a temperature the model fixes) fails at
+    construction rather than at the first call. ``build_chat_request`` applies the same checks,
+    with the same messages, to every request.
+
+    Args:
+        settings: The knobs; ``model``, ``thinking``, ``preserve_thinking``,
+            ``reasoning_effort`` and the sampling parameters are checked.
+
+    Returns:
+        The thinking state the settings resolve to.
+
+    Raises:
+        ValueError: An impossible combination; the message names the problem and the fix.
+        TypeError: A thinking knob of the wrong type.
+    """
+    _, thinking, _ = _thinking_and_sampling(settings, None)
+    return thinking
+
+
 def build_chat_request(
     messages: Sequence[Message],
     settings: ChatSettings,
@@ -300,12 +345,7 @@ def build_chat_request(
         ValueError: An impossible combination; the message names the problem and the fix.
         TypeError: A value of the wrong type.
     """
-    if not isinstance(settings.model, str) or not settings.model:
-        raise ValueError("settings.model must be a non-empty model id such as 'kimi-k2.6'.")
-    profile = profile or get_profile(settings.model)
-    thinking = resolve_thinking(
-        profile, settings.thinking, settings.preserve_thinking, settings.reasoning_effort
-    )
+    profile, thinking, sampling = _thinking_and_sampling(settings, profile)
     body: dict[str, Any] = {"model": settings.model}
     body["messages"] = messages_to_wire(messages, profile, thinking)
     if settings.media.upload_over is None:
@@ -326,17 +366,7 @@ def build_chat_request(
     body.update(thinking.wire)
     if settings.max_tokens is not None:
         body["max_completion_tokens"] = _check_max_tokens(settings.max_tokens, profile)
-    body.update(
-        check_sampling(
-            profile,
-            thinking.enabled,
-            temperature=settings.temperature,
-            top_p=settings.top_p,
-            n=settings.n,
-            presence_penalty=settings.presence_penalty,
-            frequency_penalty=settings.frequency_penalty,
-        )
-    )
+    body.update(sampling)
     if settings.stop is not None:
         body["stop"] = _stop_to_wire(settings.stop)
     if settings.prompt_cache_key is not None:

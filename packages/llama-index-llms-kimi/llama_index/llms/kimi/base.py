@@ -16,9 +16,8 @@ from kimi_core import (
     KimiClient,
     Tool,
     build_chat_request,
-    check_sampling,
+    check_thinking_and_sampling,
     get_profile,
-    resolve_thinking,
 )
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -194,18 +193,7 @@ class Kimi(FunctionCallingLLM):
     @model_validator(mode="after")
     def _resolve(self) -> Kimi:
         """Validate the knobs with kimi-core and build the (shared-pool) client."""
-        profile = get_profile(self.model)
-        state = resolve_thinking(
-            profile, self.thinking, self.preserve_thinking, self.reasoning_effort
-        )
-        check_sampling(
-            profile,
-            state.enabled,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            presence_penalty=self.presence_penalty,
-            frequency_penalty=self.frequency_penalty,
-        )
+        check_thinking_and_sampling(self._settings())
         self._client = KimiClient(
             api_key=self.api_key.get_secret_value() if self.api_key else None,
             base_url=self.base_url,
