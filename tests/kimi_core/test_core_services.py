@@ -115,6 +115,63 @@ def test_web_search_with_thinking_keeps_reasoning_in_the_echo(client, kimi_emula
     assert kimi_emulator.chat_requests[1]["messages"][1]["reasoning_content"] == "I should search."
 
 
+def _script_reasoning_rounds(kimi_emulator) -> None:
+    kimi_emulator.script(Reply.web_search("a", reasoning="First I search. "))
+    kimi_emulator.script(Reply.web_search("b", reasoning="Then I check. "))
+    kimi_emulator.script(Reply(content="ok", reasoning="Now I answer.", chunk_size=4))
+
+
+def _check_rounds_echo_their_own_reasoning(kimi_emulator) -> None:
+    first, second, third = kimi_emulator.chat_requests[-3:]
+    assert "reasoning_content" not in first["messages"][-1]
+    assert second["messages"][-2]["reasoning_content"] == "First I search. "
+    assert third["messages"][-4]["reasoning_content"] == "First I search. "
+    assert third["messages"][-2]["reasoning_content"] == "Then I check. "
+
+
+ALL_ROUNDS = "First I search. Then I check. Now I answer."
+
+
+def test_web_search_result_keeps_every_rounds_reasoning(client, kimi_emulator):
+    _script_reasoning_rounds(kimi_emulator)
+    request = build_chat_request([Message.user("x")], ChatSettings(), tools=[WEB_SEARCH])
+    result = client.complete(request)
+    assert result.reasoning == ALL_ROUNDS
+    assert result.text == "ok"
+    _check_rounds_echo_their_own_reasoning(kimi_emulator)
+
+
+def test_web_search_stream_result_reasoning_is_what_was_streamed(client, kimi_emulator):
+    _script_reasoning_rounds(kimi_emulator)
+    request = build_chat_request(
+        [Message.user("x")], ChatSettings(), tools=[WEB_SEARCH], stream=True
+    )
+    with client.stream(request) as stream:
+        streamed = "".join(d.reasoning or "" for d in stream)
+    assert streamed == ALL_ROUNDS
+    assert stream.result is not None
+    assert stream.result.reasoning == ALL_ROUNDS
+    _check_rounds_echo_their_own_reasoning(kimi_emulator)
+
+
+async def test_web_search_async_results_keep_every_rounds_reasoning(client, kimi_emulator):
+    _script_reasoning_rounds(kimi_emulator)
+    request = build_chat_request([Message.user("x")], ChatSettings(), tools=[WEB_SEARCH])
+    result = await client.acomplete(request)
+    assert result.reasoning == ALL_ROUNDS
+    _check_rounds_echo_their_own_reasoning(kimi_emulator)
+    _script_reasoning_rounds(kimi_emulator)
+    stream_request = build_chat_request(
+        [Message.user("x")], ChatSettings(), tools=[WEB_SEARCH], stream=True
+    )
+    async with client.astream(stream_request) as stream:
+        streamed = "".join([d.reasoning or "" async for d in stream])
+    assert streamed == ALL_ROUNDS
+    assert stream.result is not None
+    assert stream.result.reasoning == ALL_ROUNDS
+    _check_rounds_echo_their_own_reasoning(kimi_emulator)
+
+
 def test_builtin_and_function_call_together_return_to_the_caller(client, kimi_emulator):
     search = Reply.web_search("x").tool_calls[0]
     kimi_emulator.script(Reply(tool_calls=[search, EmuToolCall("lookup", {"q": 1})]))

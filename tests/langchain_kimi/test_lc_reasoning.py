@@ -149,3 +149,25 @@ def test_builtin_calls_made_next_to_client_calls_are_echoed_on_the_next_turn(
         "name": "$web_search",
         "content": builtin[0]["function"]["arguments"],
     }
+
+
+def _script_search_rounds(emu: KimiEmulator) -> None:
+    emu.script(Reply.web_search("kimi news", reasoning="Search first. "))
+    emu.script(Reply(content="Kimi shipped K3.", reasoning="Then answer.", chunk_size=3))
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_invoke_keeps_every_search_rounds_reasoning_like_stream(
+    kimi_emulator: KimiEmulator, streaming: bool
+) -> None:
+    model = _model(kimi_emulator, streaming=streaming).bind_tools([{"type": "web_search"}])
+    _script_search_rounds(kimi_emulator)
+    chunks = list(model.stream("What did Kimi ship?"))
+    streamed = "".join(c.additional_kwargs.get("reasoning_content", "") for c in chunks)
+    _script_search_rounds(kimi_emulator)
+    invoked = model.invoke("What did Kimi ship?")
+    assert streamed == "Search first. Then answer."
+    assert invoked.additional_kwargs["reasoning_content"] == streamed
+    # The search round still echoes only its own reasoning.
+    echoed = kimi_emulator.chat_requests[-1]["messages"][-2]
+    assert echoed["reasoning_content"] == "Search first. "

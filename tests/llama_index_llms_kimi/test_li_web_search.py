@@ -6,7 +6,7 @@ import json
 
 import pytest
 from kimi_emulator import Reply, ToolCall
-from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
+from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock, ToolCallBlock
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.tools import FunctionTool
 
@@ -135,3 +135,29 @@ def test_search_and_function_call_in_one_turn(make_llm, kimi_emulator, stream) -
     assert echo["name"] == "$web_search"
     assert echo["content"] == kept["function"]["arguments"]
     assert sent[-1] == {"role": "tool", "tool_call_id": "call_add", "content": "3"}
+
+
+def _script_reasoning_rounds(kimi_emulator) -> None:
+    kimi_emulator.script(Reply.web_search("kimi news", reasoning="Search first. "))
+    kimi_emulator.script(Reply(content="Kimi shipped K3.", reasoning="Then answer.", chunk_size=3))
+
+
+def _thinking(message: ChatMessage) -> str:
+    return "".join(b.content or "" for b in message.blocks if isinstance(b, ThinkingBlock))
+
+
+async def test_chat_keeps_every_search_rounds_reasoning_like_stream(
+    make_llm, kimi_emulator
+) -> None:
+    llm = make_llm(web_search=True)
+    _script_reasoning_rounds(kimi_emulator)
+    responses = list(llm.stream_chat(user("What did Kimi ship?")))
+    streamed = "".join(r.additional_kwargs.get("thinking_delta", "") for r in responses)
+    assert streamed == "Search first. Then answer."
+    assert _thinking(responses[-1].message) == streamed
+    _script_reasoning_rounds(kimi_emulator)
+    assert _thinking(llm.chat(user("What did Kimi ship?")).message) == streamed
+    _script_reasoning_rounds(kimi_emulator)
+    assert _thinking((await llm.achat(user("What did Kimi ship?"))).message) == streamed
+    # The search round still echoes only its own reasoning.
+    assert kimi_emulator.chat_requests[-1]["messages"][-2]["reasoning_content"] == "Search first. "

@@ -113,7 +113,8 @@ class ChatResult:
         id: Completion id.
         model: Model that answered.
         text: The answer text (``""`` when there is none).
-        reasoning: The reasoning text, or None when the model gave none (``""`` counts as none).
+        reasoning: The reasoning text, or None when the model gave none (``""`` counts as none);
+            after ``$web_search`` rounds, every round's reasoning in order (as streamed).
         tool_calls: Client-side function calls to execute.
         finish_reason: ``stop``, ``length``, ``tool_calls`` ...
         usage: Token usage (summed over every ``$web_search`` round).

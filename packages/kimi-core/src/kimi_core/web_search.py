@@ -35,6 +35,9 @@ class WebSearchLoop:
         self.searches: list[WebSearch] = []
         self.new_searches: list[WebSearch] = []
         self.usage: Usage | None = None
+        # Reasoning of the rounds echoed so far: a stream shows it as it comes, so the final
+        # result carries it too.
+        self._reasoning: list[str] = []
 
     def advance(self, result: ChatResult) -> bool:
         """Take one round's result; True when the loop echoed searches and must ask again.
@@ -59,6 +62,8 @@ class WebSearchLoop:
             assistant["content"] = result.text
         if result.reasoning or self._request.thinking.enabled:
             assistant["reasoning_content"] = result.reasoning or REASONING_PLACEHOLDER
+        if result.reasoning:
+            self._reasoning.append(result.reasoning)
         calls = result.builtin_calls
         assistant["tool_calls"] = [
             {"id": c.id, "type": c.type, "function": {"name": c.name, "arguments": c.arguments}}
@@ -74,7 +79,12 @@ class WebSearchLoop:
         return True
 
     def finish(self, result: ChatResult) -> ChatResult:
-        """Attach the summed usage and the searches to the final result."""
+        """Attach the summed usage, the searches and every round's reasoning to the final result.
+
+        The reasoning is the rounds' reasoning joined in order, exactly as a stream delivers it.
+        """
         result.usage = self.usage
         result.web_searches = list(self.searches)
+        if self._reasoning:
+            result.reasoning = "".join([*self._reasoning, result.reasoning or ""])
         return result

@@ -57,8 +57,8 @@ class StreamAssembler:
     def feed(self, delta: StreamDelta) -> ChatResponse:
         """The streamed response for one delta."""
         if delta.result is not None:
-            # The text and reasoning streamed so far span every $web_search round; the result's
-            # own text and reasoning are those of the last round only.
+            # The text streamed so far spans every $web_search round; the result's own text is
+            # the last round's only.
             result = delta.result
             message = assistant_message(
                 self._text, self._reasoning, result.tool_calls, result.usage, result.builtin_calls
