@@ -63,6 +63,29 @@ def test_key_never_in_repr_dumps_or_tracing_params() -> None:
     assert "sk-very-secret" not in repr(model.client)
 
 
+def test_pickle_never_holds_the_key_and_unpickling_reads_it_again(
+    kimi_emulator: KimiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MOONSHOT_API_KEY", raising=False)
+    monkeypatch.delenv("KIMI_API_KEY", raising=False)
+    secret = "sk-very-secret-pickle-canary"
+    model = ChatKimi(api_key=secret, base_url=kimi_emulator.base_url, thinking=False)
+    assert model.client is not None  # a cached client must not carry the key into the pickle
+    data = pickle.dumps(model)
+    assert secret.encode() not in data
+    assert model.api_key is not None
+    assert model.api_key.get_secret_value() == secret
+    with pytest.raises(ValueError, match=r"never pickled.*MOONSHOT_API_KEY or KIMI_API_KEY"):
+        pickle.loads(data)
+    monkeypatch.setenv("KIMI_API_KEY", kimi_emulator.api_key)
+    restored = pickle.loads(data)
+    assert restored.api_key is not None
+    assert restored.api_key.get_secret_value() == kimi_emulator.api_key
+    # The emulator answers 401 to any key but its own: the key really came from the environment.
+    assert restored.invoke("What is 1 + 1?").text == "2"
+    assert kimi_emulator.chat_requests[-1]["thinking"] == {"type": "disabled"}
+
+
 # langchain-core marks `load` as beta and warns on every call.
 @pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 def test_serialized_round_trip_with_an_explicit_allowlist(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,10 +107,14 @@ def test_serialized_round_trip_with_an_explicit_allowlist(monkeypatch: pytest.Mo
     assert loaded.api_key.get_secret_value() == "env-key"
 
 
-def test_copies_of_a_used_model_work(kimi_emulator: KimiEmulator) -> None:
+def test_copies_of_a_used_model_work(
+    kimi_emulator: KimiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = _model(kimi_emulator)
     model.invoke("What is 1 + 1?")
     assert copy.deepcopy(model).invoke("What is 1 + 2?").text == "3"
+    # A pickle leaves the key out; unpickling reads it from the environment.
+    monkeypatch.setenv("MOONSHOT_API_KEY", kimi_emulator.api_key)
     assert pickle.loads(pickle.dumps(model)).invoke("What is 1 + 3?").text == "4"
     elsewhere = model.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "max_retries": 0})
     assert elsewhere.client.base_url == "http://127.0.0.1:9/v1"

@@ -210,10 +210,12 @@ def test_openailike_api_base_is_honoured_and_unknown_arguments_refused(kimi_emul
         Kimi(api_key=SECRET, is_function_calling_model=True)
 
 
-def test_copies_and_pickles_work_and_keep_their_knobs(make_llm, kimi_emulator) -> None:
+def test_copies_and_pickles_work_and_keep_their_knobs(make_llm, kimi_emulator, monkeypatch) -> None:
     llm = make_llm(thinking=False, max_tokens=77)
     clone = copy.deepcopy(llm)
-    # LlamaIndex drops the (unpicklable) client when pickling and __init__ builds a new one.
+    # A pickle holds neither the key nor the client: unpickling reads the key from the
+    # environment and __init__ builds a new client.
+    monkeypatch.setenv("MOONSHOT_API_KEY", kimi_emulator.api_key)
     restored = pickle.loads(pickle.dumps(llm))
     for other in (clone, restored):
         assert other is not llm
@@ -221,3 +223,25 @@ def test_copies_and_pickles_work_and_keep_their_knobs(make_llm, kimi_emulator) -
     for body in kimi_emulator.chat_requests:
         assert body["thinking"] == {"type": "disabled"}
         assert body["max_completion_tokens"] == 77
+
+
+def test_pickle_never_holds_the_key_and_unpickling_reads_it_again(
+    kimi_emulator, monkeypatch, caplog
+) -> None:
+    llm = Kimi(api_key=SECRET, base_url=kimi_emulator.base_url, thinking=False, max_retries=0)
+    with caplog.at_level("WARNING"):
+        data = pickle.dumps(llm)
+    assert SECRET.encode() not in data
+    # The client is left out on purpose, not found unpicklable by LlamaIndex.
+    assert "unpickleable" not in caplog.text
+    # Pickling a copy leaves the original intact.
+    assert llm.api_key is not None
+    assert llm.api_key.get_secret_value() == SECRET
+    with pytest.raises(ValueError, match=r"never pickled.*MOONSHOT_API_KEY or KIMI_API_KEY"):
+        pickle.loads(data)
+    monkeypatch.setenv("KIMI_API_KEY", kimi_emulator.api_key)
+    restored = pickle.loads(data)
+    assert restored.thinking is False
+    # The emulator answers 401 to any key but its own: the key really came from the environment.
+    assert restored.chat(user("hi")).message.content
+    assert kimi_emulator.chat_requests[-1]["thinking"] == {"type": "disabled"}

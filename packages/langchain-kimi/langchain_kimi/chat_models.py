@@ -361,6 +361,24 @@ class ChatKimi(BaseChatModel):
         check_thinking_and_sampling(self._settings(None, {}))
         return self
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # The key is not pickled, just as dumpd() writes only a reference to MOONSHOT_API_KEY.
+        state: dict[Any, Any] = super().__getstate__()
+        return {**state, "__dict__": {**state["__dict__"], "api_key": None}}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        # Read from the environment again now, so a missing key fails here, not at the first call.
+        try:
+            key, _ = resolve_credentials(None, self.base_url, self.region)
+        except ValueError as exc:
+            msg = (
+                "cannot unpickle ChatKimi: its API key is never pickled, so it is read from "
+                f"MOONSHOT_API_KEY or KIMI_API_KEY in the unpickling process. {exc}"
+            )
+            raise ValueError(msg) from exc
+        self.api_key = SecretStr(key)
+
     @model_validator(mode="after")
     def _set_langchain_kimi_version(self) -> Self:
         self._add_version("langchain-kimi", __version__)

@@ -234,6 +234,30 @@ class Kimi(FunctionCallingLLM):
             object.__setattr__(clone, name, copy.deepcopy(value, memo))
         return clone
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Neither the key nor the client holding it is pickled, just as to_dict() leaves the key
+        # out; dropping the client here also spares LlamaIndex's "unpickleable" warning.
+        clone = self.model_copy()
+        clone.__dict__.pop("api_key", None)
+        clone.__pydantic_private__ = {
+            name: value
+            for name, value in (clone.__pydantic_private__ or {}).items()
+            if name != "_client"
+        }
+        state: dict[str, Any] = super(Kimi, clone).__getstate__()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Rebuilt by __init__, which reads the key from the environment again (like from_dict).
+        # A failure is raised, not swallowed into a client-less object as BaseComponent would.
+        try:
+            type(self).__init__(self, **state["__dict__"])
+        except ValueError as exc:
+            raise ValueError(
+                f"cannot unpickle Kimi: its API key is never pickled, so it is read from "
+                f"MOONSHOT_API_KEY or KIMI_API_KEY in the unpickling process. {exc}"
+            ) from exc
+
     @classmethod
     def class_name(cls) -> str:
         """Stable name used in serialization and instrumentation payloads."""
