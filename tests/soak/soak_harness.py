@@ -370,44 +370,51 @@ async def _run_calls(
     drivers: Drivers, work: list[Call], concurrency: int, report: SoakReport
 ) -> None:
     loop = asyncio.get_running_loop()
-    gate = asyncio.Semaphore(concurrency)
+    queue: asyncio.Queue[Call] = asyncio.Queue()
+    for call in work:
+        queue.put_nowait(call)
     checkpoints = {max(1, len(work) * k // 10) for k in range(1, 11)}
     done = 0
 
     async def one(call: Call, pool: ThreadPoolExecutor) -> None:
         nonlocal done
-        async with gate:
-            started = time.monotonic()
-            job: Awaitable[None]
-            if call.is_async:
-                run = drivers.alangchain if call.framework == "langchain" else drivers.allamaindex
-                job = run(call)
+        started = time.monotonic()
+        job: Awaitable[None]
+        if call.is_async:
+            run = drivers.alangchain if call.framework == "langchain" else drivers.allamaindex
+            job = run(call)
+        else:
+            sync: Callable[[Call], None] = (
+                drivers.langchain if call.framework == "langchain" else drivers.llamaindex
+            )
+            job = loop.run_in_executor(pool, sync, call)
+        try:
+            await asyncio.wait_for(job, DEADLINE)
+        except TimeoutError:
+            report.outcomes["hang"] += 1
+            report.failures.append(f"{call}: no result within {DEADLINE:.0f}s")
+        except Exception as exc:
+            outcome, detail = _classify(call, exc)
+            report.outcomes[outcome] += 1
+            if outcome == "typed error":
+                report.errors[detail] += 1
             else:
-                sync: Callable[[Call], None] = (
-                    drivers.langchain if call.framework == "langchain" else drivers.llamaindex
-                )
-                job = loop.run_in_executor(pool, sync, call)
-            try:
-                await asyncio.wait_for(job, DEADLINE)
-            except TimeoutError:
-                report.outcomes["hang"] += 1
-                report.failures.append(f"{call}: no result within {DEADLINE:.0f}s")
-            except Exception as exc:
-                outcome, detail = _classify(call, exc)
-                report.outcomes[outcome] += 1
-                if outcome == "typed error":
-                    report.errors[detail] += 1
-                else:
-                    report.failures.append(detail)
-            else:
-                report.outcomes["complete and correct"] += 1
-            report.slowest_call_s = max(report.slowest_call_s, time.monotonic() - started)
-            done += 1
-            if done in checkpoints:
-                report.rss_checkpoints_mib.append(rss_mib())
+                report.failures.append(detail)
+        else:
+            report.outcomes["complete and correct"] += 1
+        report.slowest_call_s = max(report.slowest_call_s, time.monotonic() - started)
+        done += 1
+        if done in checkpoints:
+            report.rss_checkpoints_mib.append(rss_mib())
+
+    async def worker(pool: ThreadPoolExecutor) -> None:
+        # A fixed set of workers, not one task per call: finished calls leave nothing behind
+        # that the harness itself keeps alive, so RSS measures the libraries.
+        while not queue.empty():
+            await one(queue.get_nowait(), pool)
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        await asyncio.gather(*(one(call, pool) for call in work))
+        await asyncio.gather(*(worker(pool) for _ in range(concurrency)))
     report.sockets_idle_pool = open_sockets(drivers.port)
     await drivers.close()
 
