@@ -20,9 +20,9 @@ from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
 from llama_index.llms.kimi import Kimi
 from rel_helpers import Canned, ReplayServer, sse
 
-RECORDINGS = Path("/work/shared/fixtures/moonshot-recorded")
-if not RECORDINGS.exists():  # a checkout elsewhere keeps the shared tree beside the repo
-    RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moonshot-recorded"
+# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
+RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
+assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
 
 FRAMEWORKS = ("langchain", "llamaindex")
 SSE = "text/event-stream"
