@@ -19,37 +19,35 @@ class EmulatorConfig:
     """Behaviour switches, mostly for the places where the reference marks a CONFLICT.
 
     Attributes:
-        api_key: The only bearer token the server accepts; a fresh random one per instance by
-        default.
+        api_key: The only bearer token the server accepts; a fresh random one per instance
+            by default.
         clock: A fixed "now" (timezone-aware). It drives ``created`` stamps, the date formula
-        and which
-            models are retired (e.g. ``datetime(2026, 8, 25, tzinfo=UTC)`` still serves
-            kimi-k2.5 and
-            moonshot-v1). None means the real time.
+            and which models are retired (e.g. ``datetime(2026, 8, 25, tzinfo=UTC)`` still
+            serves kimi-k2.5 and moonshot-v1). None means the real time.
         web_search_with_thinking: ``$web_search`` with thinking on (CONFLICT, kimi-api.md 4):
-        "accept"
-            follows /docs/guide/use-web-search (Aug 2026); "reject" follows the K2.5/K2.6
-            quickstarts.
-        max_tools: Most tools one request may declare (the tool-use page says 128; the OpenAPI
-        has none).
-        function_name_rule: "openapi" (Aug-2026 OpenAPI, ``^[a-zA-Z_][a-zA-Z0-9-_]{0,255}$``) or
-            "tool-use-page" (``{2,63}``), the other side of that CONFLICT.
-        tool_choice_required_on_k26_thinking_off: kimi-k2.6 with thinking off and ``tool_choice``
-            "required" or named (CONFLICT): "accept" (probes, reference default) or "reject"
-            (/docs/api/models-overview).
-        null_usage_on_chunks: Where streamed chunks carry ``"usage": null``: "never" (every live
-            recording), "with_include_usage" (the reference's OpenAPI-based suggestion, a
-            CONFLICT) or "always" (the hand-made k2.5 client fixtures).
-        finish_usage: Where the finish chunk carries usage (CONFLICT, kimi-api.md 8): "choice"
-            (``choices[0].usage``, /docs/guide/utilize-the-streaming-output-feature-of-kimi-api
-            and the live recordings), "top_level" (the /docs/api/chat example and the hand-made
-            k2.5 fixtures) or "both". The ``choices: []`` usage chunk of ``include_usage`` is
-            sent either way.
+            "accept" follows /docs/guide/use-web-search (Aug 2026); "reject" follows the
+            K2.5/K2.6 quickstarts.
+        max_tools: Most tools one request may declare (the tool-use page says 128; the
+            OpenAPI has none).
+        function_name_rule: "openapi" (Aug-2026 OpenAPI, ``^[a-zA-Z_][a-zA-Z0-9-_]{0,255}$``)
+            or "tool-use-page" (``{2,63}``), the other side of that CONFLICT.
+        tool_choice_required_on_k26_thinking_off: kimi-k2.6 with thinking off and
+            ``tool_choice`` "required" or named (CONFLICT): "accept" (probes, reference
+            default) or "reject" (/docs/api/models-overview).
+        null_usage_on_chunks: Where streamed chunks carry ``"usage": null``: "never" (every
+            live recording), "with_include_usage" (the reference's OpenAPI-based suggestion,
+            a CONFLICT) or "always" (the hand-made k2.5 client fixtures).
+        finish_usage: Where the finish chunk carries usage (CONFLICT, kimi-api.md 8):
+            "choice" (``choices[0].usage``, /docs/guide/utilize-the-streaming-output-feature-
+            of-kimi-api and the live recordings), "top_level" (the /docs/api/chat example and
+            the hand-made k2.5 fixtures) or "both". The ``choices: []`` usage chunk of
+            ``include_usage`` is sent either way.
         content_filter_trigger: Text that, found in any message, makes the request a 400
-        ``content_filter``.
-        web_search_tokens: ``usage.total_tokens`` the brain puts in its ``$web_search`` arguments.
+            ``content_filter``.
+        web_search_tokens: ``usage.total_tokens`` the brain puts in its ``$web_search``
+            arguments.
         balance: ``available_balance``, ``voucher_balance``, ``cash_balance`` of
-        /v1/users/me/balance.
+            /v1/users/me/balance.
     """
 
     api_key: str = field(default_factory=_new_key, repr=False)
