@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kimi_core import RetryPolicy
@@ -13,26 +12,6 @@ assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside
 
 # Fast, deterministic backoff for retry tests (the policy itself is tested separately).
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02, max_retry_after=0.05)
-
-
-@dataclass
-class Canned:
-    """One canned HTTP response served verbatim."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ReplayServer:
-    base_url: str
-    responses: list[Canned] = field(default_factory=list)
-    bodies: list[bytes] = field(default_factory=list)
-
-    def serve(self, *responses: Canned) -> None:
-        self.responses[:] = responses
 
 
 def sse_body(path: Path, *, done: bool = True) -> bytes:

@@ -311,7 +311,7 @@ def test_plain_http_to_a_remote_host_warns():
 
 
 def test_redirect_to_another_host_drops_the_key(kimi_emulator, replay_server):
-    from core_helpers import Canned
+    from replay_http import Canned
 
     target = kimi_emulator.base_url.replace("127.0.0.1", "localhost") + "/chat/completions"
     replay_server.serve(Canned(status=307, headers={"location": target}))

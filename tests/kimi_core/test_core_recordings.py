@@ -7,7 +7,7 @@ from pathlib import Path
 
 import kimi_core
 import pytest
-from core_helpers import RECORDINGS, Canned, ReplayServer, sse_body
+from core_helpers import RECORDINGS, sse_body
 from kimi_core import (
     ChatSettings,
     KimiClient,
@@ -17,6 +17,7 @@ from kimi_core import (
     parse_completion,
 )
 from kimi_core.errors import error_from_body
+from replay_http import Canned, ReplayServer
 
 _ALT_9FB = "alt-versions/9fbc30bf438e0255b7a0d8d08681cf6f5e7e743b/"
 _ALT_A58 = "alt-versions/a5812944207bcb98f5e5bb71b3c45d1d74402995/"

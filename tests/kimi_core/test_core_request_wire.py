@@ -347,7 +347,7 @@ def test_http_media_with_download_disabled_is_refused():
 
 
 def test_http_media_is_downloaded_and_inlined(client, kimi_emulator, replay_server):
-    from core_helpers import Canned
+    from replay_http import Canned
 
     replay_server.serve(Canned(body=PNG, content_type="image/png"))
     url = replay_server.base_url.replace("/v1", "/cat.png")
@@ -359,8 +359,8 @@ def test_http_media_is_downloaded_and_inlined(client, kimi_emulator, replay_serv
 
 
 def test_http_media_over_the_cap_is_refused(client, kimi_emulator, replay_server):
-    from core_helpers import Canned
     from kimi_core import MediaPolicy
+    from replay_http import Canned
 
     replay_server.serve(Canned(body=PNG * 10, content_type="image/png"))
     url = replay_server.base_url.replace("/v1", "/big.png")
@@ -372,7 +372,7 @@ def test_http_media_over_the_cap_is_refused(client, kimi_emulator, replay_server
 
 
 def test_failed_download_is_a_clear_error(client, replay_server):
-    from core_helpers import Canned
+    from replay_http import Canned
 
     replay_server.serve(Canned(status=404, body=b"nope", content_type="text/plain"))
     url = replay_server.base_url.replace("/v1", "/missing.png")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import kimi_core.client
 import pytest
 from kimi_emulator import KimiEmulator
-from rel_helpers import ReplayServer, fast_backoff_policy
+from rel_helpers import fast_backoff_policy
 
 
 @pytest.fixture
@@ -39,38 +37,3 @@ def private_emulator() -> Iterator[KimiEmulator]:
     """
     with KimiEmulator() as emulator:
         yield emulator
-
-
-@pytest.fixture
-def replay_server() -> Iterator[ReplayServer]:
-    """A loopback HTTP server serving canned responses verbatim (malformed output, redirects)."""
-    state = ReplayServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            state.requests.append((self.path, dict(self.headers), body))
-            canned = state.responses.pop(0) if len(state.responses) > 1 else state.responses[0]
-            self.send_response(canned.status)
-            self.send_header("content-type", canned.content_type)
-            self.send_header("content-length", str(len(canned.body)))
-            for key, value in canned.headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(canned.body)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()

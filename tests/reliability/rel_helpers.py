@@ -145,29 +145,6 @@ def fast_backoff_policy() -> functools.partial[kimi_core.RetryPolicy]:
     return functools.partial(kimi_core.RetryPolicy, initial_delay=0.01, max_delay=0.02)
 
 
-@dataclass
-class Canned:
-    """One HTTP response served verbatim by :class:`ReplayServer`."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ReplayServer:
-    """A loopback server answering every request with the next canned response, verbatim."""
-
-    base_url: str = ""
-    responses: list[Canned] = field(default_factory=list)
-    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-
-    def serve(self, *responses: Canned) -> None:
-        """Answer the coming requests with these, in order (the last one repeats)."""
-        self.responses[:] = responses
-
-
 def sse(*payloads: str, done: bool = True) -> bytes:
     """An SSE body of these ``data:`` payloads (and ``[DONE]``)."""
     lines = [f"data: {p}\n\n" for p in payloads] + (["data: [DONE]\n\n"] if done else [])

@@ -18,7 +18,7 @@ from langchain_core.messages import HumanMessage
 from langchain_kimi import ChatKimi
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, TextBlock
 from llama_index.llms.kimi import Kimi
-from rel_helpers import Canned
+from replay_http import Canned
 
 FRAMEWORKS = ("langchain", "llamaindex")
 MIB = 2**20

@@ -29,7 +29,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 from llama_index.llms.kimi import Kimi
-from rel_helpers import Canned
+from replay_http import Canned
 
 CANARY = "sk-canary-7f3e9a1c5d2b8e4f6a0c"
 

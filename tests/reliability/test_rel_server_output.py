@@ -18,7 +18,8 @@ from langchain_core import exceptions as lc
 from langchain_kimi import ChatKimi
 from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
 from llama_index.llms.kimi import Kimi
-from rel_helpers import Canned, ReplayServer, sse
+from rel_helpers import sse
+from replay_http import Canned, ReplayServer
 
 # The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
 RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
