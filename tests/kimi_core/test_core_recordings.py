@@ -404,6 +404,26 @@ def _request(stream: bool) -> kimi_core.ChatRequest:
     return build_chat_request([Message.user("hi")], ChatSettings(model="kimi-k3"), stream=stream)
 
 
+@pytest.mark.parametrize("name", sorted(n for n in RESULTS if n.endswith(".chunks.txt")))
+def test_recording_streamed_coalesced(name, replay_server: ReplayServer):
+    """Merging the events of one network read changes how many deltas come, never what they say."""
+    body = sse_body(RECORDINGS / name)
+    client = KimiClient(api_key="sk-test", base_url=replay_server.base_url)
+    replay_server.serve(Canned(body=body, content_type="text/event-stream"))
+    plain = list(client.stream(_request(stream=True)))
+    merged = list(client.stream(_request(stream=True), coalesce=True))
+    for deltas in (plain, merged):
+        assert deltas[-1].result is not None
+        _check(deltas[-1].result, RESULTS[name])
+    for part in ("text", "reasoning"):
+        assert "".join(getattr(d, part) or "" for d in merged) == "".join(
+            getattr(d, part) or "" for d in plain
+        )
+    calls = [c for d in plain for c in d.tool_call_chunks]
+    assert [c for d in merged for c in d.tool_call_chunks] == calls
+    assert len(merged) <= len(plain)
+
+
 @pytest.mark.parametrize("name", sorted(RESULTS))
 def test_recording_served_verbatim(name, replay_server: ReplayServer):
     path = RECORDINGS / name
@@ -439,8 +459,9 @@ def test_error_recording_typed_over_http(name, replay_server: ReplayServer):
     assert info.type is error_from_body(status, json.loads(body)).__class__
 
 
+@pytest.mark.parametrize("coalesce", [False, True], ids=["per-event", "coalesced"])
 @pytest.mark.parametrize("name", sorted(STREAM_ERRORS))
-def test_stream_error_recording(name, replay_server: ReplayServer):
+def test_stream_error_recording(name, coalesce, replay_server: ReplayServer):
     cls, start = STREAM_ERRORS[name]
     path = RECORDINGS / name
     with pytest.raises(cls) as fed:
@@ -450,7 +471,7 @@ def test_stream_error_recording(name, replay_server: ReplayServer):
     client = KimiClient(api_key="sk-test", base_url=replay_server.base_url, max_retries=0)
     received: list[str | None] = []
     with pytest.raises(cls):
-        _drain(client.stream(_request(stream=True)), received)
+        _drain(client.stream(_request(stream=True), coalesce=coalesce), received)
     # Text that arrived before the error was delivered, and no final result was produced.
     if name == "moonshotai-stream-error.chunks.txt":
         assert received == ["Partial"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
-__all__ = ["DONE", "aiter_sse_data", "iter_sse_data"]
+__all__ = ["DONE", "aiter_sse_batches", "aiter_sse_data", "iter_sse_batches", "iter_sse_data"]
 
 DONE = b"[DONE]"
 
@@ -41,3 +41,28 @@ async def aiter_sse_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
             yield payload
     if rest.startswith(b"data:"):
         yield rest[5:].strip()
+
+
+def iter_sse_batches(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """Like :func:`iter_sse_data`, but the payloads completed by one network read come together.
+
+    A consumer can handle what already arrived as one unit without waiting for anything more.
+    """
+    rest = b""
+    for chunk in chunks:
+        payloads, rest = _payloads(rest + chunk if rest else chunk)
+        if payloads:
+            yield payloads
+    if rest.startswith(b"data:"):
+        yield [rest[5:].strip()]
+
+
+async def aiter_sse_batches(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
+    """Async :func:`iter_sse_batches`."""
+    rest = b""
+    async for chunk in chunks:
+        payloads, rest = _payloads(rest + chunk if rest else chunk)
+        if payloads:
+            yield payloads
+    if rest.startswith(b"data:"):
+        yield [rest[5:].strip()]

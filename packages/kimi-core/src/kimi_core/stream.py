@@ -10,7 +10,7 @@ from kimi_core.errors import IncompleteStreamError, MalformedResponseError, erro
 from kimi_core.messages import ToolCall
 from kimi_core.response import ChatResult, Usage, WebSearch, logprob_entries, usage_from_wire
 
-__all__ = ["StreamAccumulator", "StreamDelta", "ToolCallChunk"]
+__all__ = ["StreamAccumulator", "StreamDelta", "ToolCallChunk", "coalesce_deltas"]
 
 
 def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
@@ -93,6 +93,49 @@ class StreamDelta:
     usage: Usage | None = None
     event: WebSearch | None = None
     result: ChatResult | None = None
+
+
+def _piece(delta: StreamDelta) -> tuple[int, str]:
+    """``(1, text)`` for a text-only delta, ``(2, reasoning)`` for reasoning-only, else ``(0, "")``.
+
+    Only those two kinds are merged; anything else passes through unchanged.
+    """
+    if delta.tool_call_chunks or delta.finish_reason or delta.usage or delta.event or delta.result:
+        return 0, ""
+    if delta.reasoning is None:
+        return (1, delta.text) if delta.text is not None else (0, "")
+    return (2, delta.reasoning) if delta.text is None else (0, "")
+
+
+def coalesce_deltas(deltas: list[StreamDelta]) -> list[StreamDelta]:
+    """Merge runs of consecutive text-only (or reasoning-only) deltas into one delta each.
+
+    Order is kept: a run ends where the kind changes, and deltas carrying anything else (tool-call
+    fragments, finish reason, usage, events, both text and reasoning) pass through unchanged.
+    """
+    if len(deltas) < 2:
+        return deltas
+    out: list[StreamDelta] = []
+    run: list[str] = []
+    run_kind = 0
+    for delta in deltas:
+        kind, piece = _piece(delta)
+        if kind and kind == run_kind:
+            run.append(piece)
+            continue
+        if run_kind:
+            out.append(_joined(run, run_kind))
+        run, run_kind = [piece], kind
+        if not kind:
+            out.append(delta)
+    if run_kind:
+        out.append(_joined(run, run_kind))
+    return out
+
+
+def _joined(pieces: list[str], kind: int) -> StreamDelta:
+    text = "".join(pieces)
+    return StreamDelta(text=text) if kind == 1 else StreamDelta(reasoning=text)
 
 
 @dataclass(slots=True)

@@ -1,12 +1,18 @@
-"""Shared connection pools and error translation on top of the openai SDK's transport.
+"""Shared connection pools, the direct request path and error translation.
 
-The SDK provides HTTP, auth headers and status errors; kimi-core parses bodies itself and owns the
-only retry layer (the SDK's ``max_retries`` is 0). Clients with the same base URL, key and transport
-settings share one SDK client, hence one connection pool (sync), or one per event loop (async).
+Each pool is one ``httpx2`` client (the openai SDK's default client, with its limits and redirect
+handling) shared by an openai SDK client and kimi-core's direct path. The SDK provides the auth and
+default headers and sends multipart uploads; JSON requests are built and sent directly, bodies are
+parsed by kimi-core, and kimi-core owns the only retry layer (the SDK's ``max_retries`` is 0).
+Clients with the same base URL, key and transport settings share one pool (sync), or one per event
+loop (async).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import os
 import threading
 import weakref
@@ -23,15 +29,19 @@ from kimi_core.errors import (
 if TYPE_CHECKING:
     import asyncio
 
-    import openai
+    import httpx2
 
 __all__ = [
     "CN_BASE_URL",
     "DEFAULT_BASE_URL",
+    "Pool",
     "PoolKey",
+    "acheck_response",
+    "check_response",
+    "encode_json",
     "resolve_credentials",
-    "shared_async_sdk",
-    "shared_sync_sdk",
+    "shared_async_pool",
+    "shared_sync_pool",
     "translate_error",
 ]
 
@@ -89,24 +99,10 @@ class PoolKey(NamedTuple):
 
 
 _lock = threading.Lock()
-_sync_pools: dict[PoolKey, openai.OpenAI] = {}
-_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PoolKey, Any]] = (
+_sync_pools: dict[PoolKey, Pool] = {}
+_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PoolKey, Pool]] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def _sdk_options(
-    api_key: str, base_url: str, timeout: float, headers: Mapping[str, str] | None
-) -> dict[str, Any]:
-    import openai
-
-    return {
-        "api_key": api_key,
-        "base_url": base_url,
-        "timeout": openai.Timeout(timeout, connect=min(timeout, 10.0)),
-        "max_retries": 0,  # kimi-core's retry layer is the only one
-        "default_headers": dict(headers or {}),
-    }
 
 
 def _forget_openai_environment(client: Any, headers: Mapping[str, str] | None) -> None:
@@ -120,26 +116,172 @@ def _forget_openai_environment(client: Any, headers: Mapping[str, str] | None) -
     client._ambient_authorizations = frozenset()
 
 
-def shared_sync_sdk(
+class Pool:
+    """One connection pool: the openai SDK client and kimi-core's direct request path over it.
+
+    Both send through the same ``httpx2`` client. Chat, token-estimate and other JSON calls take the
+    direct path: a request built from headers and URLs prepared once per pool, with the JSON body
+    encoded once, which skips the SDK's per-call option processing (about a third of a short call's
+    CPU). Multipart uploads and callers of :attr:`sdk` go through the SDK.
+
+    Attributes:
+        sdk: The openai SDK client (``max_retries=0``), sharing this pool's connections.
+        http: The ``httpx2`` client both paths send through.
+    """
+
+    __slots__ = ("_extensions", "_headers", "_urls", "http", "sdk")
+
+    def __init__(self, sdk: Any, http: Any, timeout: float) -> None:
+        import openai
+
+        self.sdk = sdk
+        self.http = http
+        headers = {**sdk.default_headers, **sdk.auth_headers}
+        self._headers: dict[str, str] = {
+            k: v for k, v in headers.items() if not isinstance(v, openai.Omit)
+        }
+        self._urls: dict[str, httpx2.URL] = {}
+        self._extensions = {"timeout": _timeout(timeout).as_dict()}
+
+    def __repr__(self) -> str:
+        return f"Pool(base_url={str(self.sdk.base_url)!r})"
+
+    def build(self, method: str, path: str, body: Mapping[str, Any] | None) -> httpx2.Request:
+        """The HTTP request for ``method path`` with a JSON body.
+
+        Raises:
+            ValueError: The body holds a value JSON cannot represent (NaN, an object).
+        """
+        import httpx2
+
+        url = self._urls.get(path)
+        if url is None:
+            base = self.sdk.base_url
+            url = self._urls[path] = base.copy_with(
+                raw_path=base.raw_path + path.lstrip("/").encode()
+            )
+        content = None if body is None else encode_json(body)
+        return httpx2.Request(
+            method, url, headers=self._headers, content=content, extensions=self._extensions
+        )
+
+
+def encode_json(body: Mapping[str, Any]) -> bytes:
+    """The UTF-8 JSON of a request body.
+
+    Raises:
+        ValueError: A value has no JSON form (NaN or infinity, a set, an arbitrary object).
+    """
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"the request body cannot be sent as JSON ({exc}); pass plain str/int/float/bool/None, "
+            "list and dict values (finite numbers only)"
+        ) from exc
+
+
+def _timeout(timeout: float) -> httpx2.Timeout:
+    import httpx2
+
+    return httpx2.Timeout(timeout, connect=min(timeout, 10.0))
+
+
+def check_response(response: httpx2.Response, model: str | None) -> httpx2.Response:
+    """Return a successful response; raise the typed error of a failed one (body read and closed).
+
+    Raises:
+        KimiError: The status' typed error, from the body Kimi sent.
+    """
+    if response.status_code < 400:
+        return response
+    try:
+        response.read()
+    finally:
+        response.close()
+    raise _status_error(response, model)
+
+
+async def acheck_response(response: httpx2.Response, model: str | None) -> httpx2.Response:
+    """Async :func:`check_response`."""
+    if response.status_code < 400:
+        return response
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    raise _status_error(response, model)
+
+
+def _status_error(response: httpx2.Response, model: str | None) -> KimiError:
+    try:
+        body: object = response.json()
+    except ValueError:
+        body = response.text
+    return error_from_body(response.status_code, body, headers=response.headers, model=model)
+
+
+@functools.cache
+def _http_classes() -> tuple[type[Any], type[Any]]:
+    """The openai SDK's default httpx clients, closed when collected (as the SDK's own are).
+
+    Defined on first use so that ``import kimi_core`` does not import openai.
+    """
+    import asyncio
+
+    import openai
+
+    class HttpClient(openai.DefaultHttpxClient):
+        def __del__(self) -> None:
+            if not self.is_closed:
+                with contextlib.suppress(Exception):
+                    self.close()
+
+    class AsyncHttpClient(openai.DefaultAsyncHttpxClient):
+        def __del__(self) -> None:
+            if not self.is_closed:
+                # Best effort: closing needs the loop, which may already be gone.
+                with contextlib.suppress(Exception):
+                    asyncio.get_running_loop().create_task(self.aclose())
+
+    return HttpClient, AsyncHttpClient
+
+
+def _sdk_options(
     api_key: str, base_url: str, timeout: float, headers: Mapping[str, str] | None
-) -> openai.OpenAI:
-    """The process-wide sync SDK client for these settings (created on first use)."""
+) -> dict[str, Any]:
+    return {
+        "api_key": api_key,
+        "base_url": base_url,
+        "timeout": _timeout(timeout),
+        "max_retries": 0,  # kimi-core's retry layer is the only one
+        "default_headers": dict(headers or {}),
+    }
+
+
+def shared_sync_pool(
+    api_key: str, base_url: str, timeout: float, headers: Mapping[str, str] | None
+) -> Pool:
+    """The process-wide sync pool for these settings (created on first use)."""
     key = PoolKey.make(base_url, api_key, timeout, headers)
     with _lock:
-        client = _sync_pools.get(key)
-        if client is None:
+        pool = _sync_pools.get(key)
+        if pool is None:
             import openai
 
-            client = openai.OpenAI(**_sdk_options(api_key, base_url, timeout, headers))
-            _forget_openai_environment(client, headers)
-            _sync_pools[key] = client
-        return client
+            http = _http_classes()[0](timeout=_timeout(timeout))
+            sdk = openai.OpenAI(
+                **_sdk_options(api_key, base_url, timeout, headers), http_client=http
+            )
+            _forget_openai_environment(sdk, headers)
+            pool = _sync_pools[key] = Pool(sdk, http, timeout)
+        return pool
 
 
-def shared_async_sdk(
+def shared_async_pool(
     api_key: str, base_url: str, timeout: float, headers: Mapping[str, str] | None
-) -> openai.AsyncOpenAI:
-    """The async SDK client for these settings in the running event loop.
+) -> Pool:
+    """The async pool for these settings in the running event loop.
 
     Async connections belong to one event loop, so pools are shared per loop.
     """
@@ -149,14 +291,17 @@ def shared_async_sdk(
     key = PoolKey.make(base_url, api_key, timeout, headers)
     with _lock:
         pools = _async_pools.setdefault(loop, {})
-        client = pools.get(key)
-        if client is None:
+        pool = pools.get(key)
+        if pool is None:
             import openai
 
-            client = openai.AsyncOpenAI(**_sdk_options(api_key, base_url, timeout, headers))
-            _forget_openai_environment(client, headers)
-            pools[key] = client
-        return client
+            http = _http_classes()[1](timeout=_timeout(timeout))
+            sdk = openai.AsyncOpenAI(
+                **_sdk_options(api_key, base_url, timeout, headers), http_client=http
+            )
+            _forget_openai_environment(sdk, headers)
+            pool = pools[key] = Pool(sdk, http, timeout)
+        return pool
 
 
 def translate_error(exc: Exception, *, model: str | None = None) -> KimiError:
