@@ -59,14 +59,20 @@ async def test_achat(llm, kimi_emulator) -> None:
     ]
 
 
-def _check_stream(responses: list) -> None:
+def _check_stream(responses: list, *, per_event: bool) -> None:
     thinking = [r.additional_kwargs.get("thinking_delta") for r in responses]
-    assert [t for t in thinking if t] == ["Let ", "me ", "think."]
-    assert [r.delta for r in responses if r.delta] == ["Hel", "lo ", "there!"]
-    # Every response carries the whole message so far.
+    deltas = [r.delta for r in responses if r.delta]
+    if per_event:
+        assert [t for t in thinking if t] == ["Let ", "me ", "think."]
+        assert deltas == ["Hel", "lo ", "there!"]
+    else:
+        # Events from one network read may come as one response; what they say is the same.
+        assert "".join(t for t in thinking if t) == "Let me think."
+        assert "".join(deltas) == "Hello there!"
+    # Every response carries the whole message so far, thinking first.
     first = responses[0].message.blocks
     assert isinstance(first[0], ThinkingBlock)
-    assert first[0].content == "Let "
+    assert first[0].content == (thinking[0] or "")
     seen_text = ""
     for response in responses:
         seen_text += response.delta or ""
@@ -80,19 +86,50 @@ def _check_stream(responses: list) -> None:
     assert final.additional_kwargs["total_tokens"] > 0
 
 
-def test_stream_chat_keeps_the_first_chunk_and_accumulates(llm, kimi_emulator) -> None:
+@pytest.mark.parametrize("coalesce", [True, False], ids=["coalesced", "per-event"])
+def test_stream_chat_keeps_the_first_chunk_and_accumulates(
+    make_llm, kimi_emulator, coalesce
+) -> None:
     kimi_emulator.script(STREAMED)
-    responses = list(llm.stream_chat(user("hi")))
-    _check_stream(responses)
+    responses = list(make_llm(coalesce_stream=coalesce).stream_chat(user("hi")))
+    _check_stream(responses, per_event=not coalesce)
     body = kimi_emulator.chat_requests[0]
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
 
 
-async def test_astream_chat_keeps_the_first_chunk_and_accumulates(llm, kimi_emulator) -> None:
+@pytest.mark.parametrize("coalesce", [True, False], ids=["coalesced", "per-event"])
+async def test_astream_chat_keeps_the_first_chunk_and_accumulates(
+    make_llm, kimi_emulator, coalesce
+) -> None:
     kimi_emulator.script(STREAMED)
+    llm = make_llm(coalesce_stream=coalesce)
     responses = [r async for r in await llm.astream_chat(user("hi"))]
-    _check_stream(responses)
+    _check_stream(responses, per_event=not coalesce)
+
+
+def test_a_long_coalesced_stream_says_what_the_per_event_stream_says(
+    make_llm, kimi_emulator
+) -> None:
+    # Guards the issue-6 fix (each response carries the whole message, so merging the events of
+    # one read keeps a long answer from being copied per token) by behaviour, not by timing.
+    reply = Reply(reasoning="why " * 400, content="word " * 400, chunk_size=5)
+    answers = []
+    for coalesce in (False, True):
+        kimi_emulator.script(reply)
+        answers.append(list(make_llm(coalesce_stream=coalesce).stream_chat(user("hi"))))
+    per_event, coalesced = answers
+    assert len(coalesced) <= len(per_event)
+    for responses in answers:
+        assert "".join(r.delta or "" for r in responses) == "word " * 400
+        thinking = (r.additional_kwargs.get("thinking_delta") or "" for r in responses)
+        assert "".join(thinking) == "why " * 400
+    assert coalesced[-1].message.blocks == per_event[-1].message.blocks
+    # The same usage and finish (request ids and prompt-cache hits differ between two calls).
+    same = ("finish_reason", "completion_tokens", "reasoning_tokens")
+    assert {k: coalesced[-1].additional_kwargs[k] for k in same} == {
+        k: per_event[-1].additional_kwargs[k] for k in same
+    }
 
 
 def test_complete_goes_through_chat(llm, kimi_emulator) -> None:
@@ -310,13 +347,13 @@ def test_logprobs(make_llm, kimi_emulator) -> None:
     assert plain.logprobs is None
 
 
-def test_stream_rebuilds_only_the_block_that_grew(llm, kimi_emulator) -> None:
+def test_stream_rebuilds_only_the_block_that_grew(make_llm, kimi_emulator) -> None:
     # Guards the linear part of streaming: while text streams, the finished reasoning is not
     # copied into a new block for every chunk (and vice versa).
     kimi_emulator.script(STREAMED)
     responses = [
         r
-        for r in llm.stream_chat(user("hi"))
+        for r in make_llm(coalesce_stream=False).stream_chat(user("hi"))
         if r.delta or r.additional_kwargs.get("thinking_delta")
     ]
     text_phase = [r for r in responses if r.delta]

@@ -52,7 +52,9 @@ async def test_astructured_predict_with_the_emulators_own_answer(llm, kimi_emula
     _schema_request(kimi_emulator.chat_requests[0])
 
 
-def test_stream_structured_predict_yields_growing_objects(llm, kimi_emulator) -> None:
+def test_stream_structured_predict_yields_growing_objects(make_llm, kimi_emulator) -> None:
+    # One response per server event, so that the partial objects are seen growing.
+    llm = make_llm(coalesce_stream=False)
     kimi_emulator.script(
         Reply(
             content='{"name": "Paris", "country": "France", "population_millions": 2.1}',

@@ -143,6 +143,10 @@ class Kimi(FunctionCallingLLM):
             sends its extracted text in its place; ``"error"`` (default) refuses them.
         additional_kwargs: Extra top-level body fields (an escape hatch, sent as given).
         default_headers: Extra HTTP headers on every request.
+        coalesce_stream: While streaming, text (or reasoning) events that arrived in the same
+            network read come as one response. Nothing waits for more bytes, so this adds no
+            latency; since every response carries the whole message so far, it keeps a long
+            answer from being copied once per token. False gives one response per server event.
     """
 
     # Knobs set after construction (llm.thinking = False) are checked and applied like the
@@ -186,6 +190,9 @@ class Kimi(FunctionCallingLLM):
         default_factory=dict, description="Extra body fields sent as given."
     )
     default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
+    coalesce_stream: bool = Field(
+        default=True, description="Merge stream events that arrived in one network read."
+    )
 
     _client: KimiClient = PrivateAttr()
     _extractor: DocumentExtractor = PrivateAttr(default_factory=DocumentExtractor)
@@ -352,14 +359,16 @@ class Kimi(FunctionCallingLLM):
         """Stream the answer.
 
         Every response holds the message so far (thinking, text, tool calls), ``delta`` the new
-        text and ``additional_kwargs["thinking_delta"]`` the new reasoning.
+        text and ``additional_kwargs["thinking_delta"]`` the new reasoning. With
+        ``coalesce_stream`` (the default), events that arrived in one network read come as one
+        response.
         """
         request = self._request(self._documents(messages), stream=True, **kwargs)
-        client = self._client
+        client, coalesce = self._client, self.coalesce_stream
 
         def gen() -> ChatResponseGen:
             assembler = StreamAssembler()
-            with client.stream(request) as stream:
+            with client.stream(request, coalesce=coalesce) as stream:
                 for delta in stream:
                     yield assembler.feed(delta)
 
@@ -371,11 +380,11 @@ class Kimi(FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat`."""
         request = self._request(await self._adocuments(messages), stream=True, **kwargs)
-        client = self._client
+        client, coalesce = self._client, self.coalesce_stream
 
         async def gen() -> ChatResponseAsyncGen:
             assembler = StreamAssembler()
-            async with client.astream(request) as stream:
+            async with client.astream(request, coalesce=coalesce) as stream:
                 async for delta in stream:
                     yield assembler.feed(delta)
 
