@@ -53,6 +53,7 @@ class Series:
     samples: list[Sample] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
     error: str | None = None
+    chunks: list[int] = field(default_factory=list)
 
     def median(self, metric: str) -> float:
         """The median of ``cpu``, ``wall`` or ``gc`` over the samples (nan when none)."""

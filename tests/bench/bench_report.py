@@ -49,6 +49,8 @@ def summarize_series(series: dict[str, Series], metric: str, per: int) -> dict[s
             "ratio": value / base if base and not math.isnan(base) else math.nan,
             "missing": sorted(s.missing),
             "error": s.error,
+            # How many pieces a stream handed over (events that came in one read may be merged).
+            "chunks": statistics.median(s.chunks) if s.chunks else 0,
             "samples": [[x.cpu, x.wall, x.gc, x.collections] for x in s.samples],
         }
     return out
@@ -227,20 +229,24 @@ def markdown_table(results: dict[str, Any]) -> str:
 
 def details_table(results: dict[str, Any]) -> str:
     """Per scenario and client: CPU, wall and GC medians."""
-    lines = ["| scenario | client | CPU s | wall s | GC s | ratio | complete |", "|---" * 7 + "|"]
+    lines = [
+        "| scenario | client | CPU s | wall s | GC s | ratio | pieces | complete |",
+        "|---" * 8 + "|",
+    ]
     for name, scenario in results.items():
         if not isinstance(scenario, dict) or "clients" not in scenario or name in ("S5", "S6"):
             continue
         for key, row in scenario["clients"].items():
             if row.get("error"):
                 lines.append(
-                    f"| {name} | {HEADERS.get(key, key)} | error: {row['error'][:60]} |||||"
+                    f"| {name} | {HEADERS.get(key, key)} | error: {row['error'][:60]} ||||||"
                 )
                 continue
             complete = "yes" if not row["missing"] else "no " + ", ".join(row["missing"])
+            pieces = f"{row.get('chunks', 0):,.0f}" if row.get("chunks") else "-"
             lines.append(
                 f"| {name} | {HEADERS.get(key, key)} | {row['cpu']:.3f} | {row['wall']:.3f} | "
-                f"{row['gc']:.3f} | {row['ratio']:.2f} | {complete} |"
+                f"{row['gc']:.3f} | {row['ratio']:.2f} | {pieces} | {complete} |"
             )
     return "\n".join(lines)
 

@@ -75,6 +75,7 @@ def _rotated(items: list[Any], shift: int) -> list[Any]:
 
 def _record(series: Series, answer: Answer, reference: Answer, *, streamed: bool = False) -> None:
     series.missing.update(missing_parts(answer, reference, streamed=streamed))
+    series.chunks.append(answer.chunks)
 
 
 def run_in_process(
