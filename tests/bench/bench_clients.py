@@ -509,6 +509,19 @@ class KimiLlamaIndexClient(LlamaIndexClient):
         )
 
 
+class KimiPerEventClient(KimiLlamaIndexClient):
+    """``Kimi(coalesce_stream=False)``: one response per server event, as on a network where every
+    event arrives in its own read; shows what coalescing saves on loopback, where it does not."""
+
+    key = "kimi-per-event"
+    label = "Kimi (LlamaIndex, per event)"
+
+    def make(self) -> Any:
+        llm = super().make()
+        llm.coalesce_stream = False
+        return llm
+
+
 CLIENTS: list[type[Client]] = [
     RawSDK,
     HttpxFloor,
@@ -516,6 +529,7 @@ CLIENTS: list[type[Client]] = [
     ChatKimiClient,
     OpenAILikePeer,
     KimiLlamaIndexClient,
+    KimiPerEventClient,
 ]
 
 

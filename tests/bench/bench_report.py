@@ -11,7 +11,17 @@ from bench_measure import Series, growth_exponent
 
 __all__ = ["TARGETS", "Target", "evaluate", "markdown_table", "summarize_series"]
 
-COLUMNS = ["sdk", "httpx", "chatopenai", "chatkimi", "lc-floor", "openailike", "kimi", "li-floor"]
+COLUMNS = [
+    "sdk",
+    "httpx",
+    "chatopenai",
+    "chatkimi",
+    "lc-floor",
+    "openailike",
+    "kimi",
+    "kimi-per-event",
+    "li-floor",
+]
 HEADERS = {
     "sdk": "raw openai SDK",
     "httpx": "httpx + json.loads",
@@ -20,6 +30,7 @@ HEADERS = {
     "lc-floor": "LangChain floor",
     "openailike": "llama-index OpenAILike",
     "kimi": "Kimi (LlamaIndex)",
+    "kimi-per-event": "Kimi (LlamaIndex, per event)",
     "li-floor": "LlamaIndex floor",
 }
 
