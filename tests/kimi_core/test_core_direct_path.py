@@ -111,3 +111,16 @@ def test_a_body_json_cannot_represent_is_refused_before_sending(kimi_emulator):
     client.complete(_request(extra_body={"x_weight": [1.5, None, True, {"k": "v"}]}))
     sent = kimi_emulator.chat_requests[-1]
     assert json.dumps(sent["x_weight"]) == '[1.5, null, true, {"k": "v"}]'
+
+
+def test_settings_changed_after_the_first_call_take_effect(kimi_emulator):
+    # The client remembers its pool between calls; changing its public settings picks another.
+    client = KimiClient(api_key=kimi_emulator.api_key, base_url=kimi_emulator.base_url)
+    client.complete(_request())
+    first = client.sdk
+    client.default_headers["X-Added-Later"] = "1"
+    client.complete(_request())
+    assert _headers(kimi_emulator)["x-added-later"] == "1"
+    assert client.sdk is not first
+    client.timeout = 7.0
+    assert client.sdk.timeout.read == 7.0

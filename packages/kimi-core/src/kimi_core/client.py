@@ -10,7 +10,7 @@ import warnings
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from kimi_core.errors import (
@@ -223,6 +223,16 @@ async def _aread_round(
             return
 
 
+class _CachedPool(NamedTuple):
+    """The pool a client uses, and the settings (and event loop) it was chosen for."""
+
+    pool: Pool
+    base_url: str
+    timeout: float
+    headers: dict[str, str]
+    loop: Callable[[], asyncio.AbstractEventLoop | None] = lambda: None
+
+
 class _Attempts:
     """The retry budget of one call (or of one stream round): attempt count and elapsed time."""
 
@@ -388,8 +398,8 @@ class KimiClient:
             raise ValueError("max_retries must be >= 0")
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.default_headers = dict(default_headers or {})
-        self._sync_pool: Pool | None = None
-        self._async_pool: tuple[weakref.ref[asyncio.AbstractEventLoop], Pool] | None = None
+        self._sync_pool: _CachedPool | None = None
+        self._async_pool: _CachedPool | None = None
         _warn_if_plain_http(self.base_url)
 
     def __repr__(self) -> str:
@@ -397,24 +407,38 @@ class KimiClient:
 
     # -- transport -------------------------------------------------------------------------
 
+    def _chose(self, cached: _CachedPool) -> bool:
+        # The pool was chosen by these public attributes; a caller may have changed them since.
+        return (
+            cached.base_url == self.base_url
+            and cached.timeout == self.timeout
+            and cached.headers == self.default_headers
+        )
+
     def _pool(self) -> Pool:
-        pool = self._sync_pool
-        if pool is None:
-            pool = self._sync_pool = shared_sync_pool(
+        cached = self._sync_pool
+        if cached is None or not self._chose(cached):
+            pool = shared_sync_pool(
                 self._key.value, self.base_url, self.timeout, self.default_headers
             )
-        return pool
+            cached = self._sync_pool = _CachedPool(
+                pool, self.base_url, self.timeout, dict(self.default_headers)
+            )
+        return cached.pool
 
     def _apool(self) -> Pool:
         import asyncio
 
         loop = asyncio.get_running_loop()
         cached = self._async_pool
-        if cached is not None and cached[0]() is loop:
-            return cached[1]
-        pool = shared_async_pool(self._key.value, self.base_url, self.timeout, self.default_headers)
-        self._async_pool = (weakref.ref(loop), pool)
-        return pool
+        if cached is None or cached.loop() is not loop or not self._chose(cached):
+            pool = shared_async_pool(
+                self._key.value, self.base_url, self.timeout, self.default_headers
+            )
+            cached = self._async_pool = _CachedPool(
+                pool, self.base_url, self.timeout, dict(self.default_headers), weakref.ref(loop)
+            )
+        return cached.pool
 
     @property
     def sdk(self) -> openai.OpenAI:
