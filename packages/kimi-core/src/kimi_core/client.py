@@ -30,7 +30,7 @@ from kimi_core.media import (
 from kimi_core.request import ChatRequest
 from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
-from kimi_core.sse import DONE, aiter_sse_batches, aiter_sse_data, iter_sse_batches, iter_sse_data
+from kimi_core.sse import DONE, aiter_sse_batches, iter_sse_batches
 from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk, coalesce_deltas
 from kimi_core.tokens import ESTIMATE_PATH, estimate_body, total_tokens
 from kimi_core.transport import (
@@ -129,12 +129,15 @@ class _Round:
         # Usage and finish_reason are reported once, summed over rounds, on the final delta.
         return StreamDelta(delta.text, delta.reasoning, calls)
 
-    def take_read(self, payloads: list[bytes]) -> tuple[list[StreamDelta], KimiError | None]:
-        """The coalesced deltas of one network read, and the error that cut it short, if any.
+    def take_read(
+        self, payloads: list[bytes], coalesce: bool
+    ) -> tuple[list[StreamDelta], KimiError | None]:
+        """The deltas of one network read (merged when ``coalesce``), and the error that cut it.
 
         The deltas before an error still reach the caller, as they would one by one.
         """
         deltas: list[StreamDelta] = []
+        error = None
         try:
             for payload in payloads:
                 visible = self.take(payload)
@@ -142,9 +145,9 @@ class _Round:
                     deltas.append(visible)
                 elif self.acc.done:
                     break
-        except KimiError as error:
-            return coalesce_deltas(deltas), error
-        return coalesce_deltas(deltas), None
+        except KimiError as exc:
+            error = exc
+        return (coalesce_deltas(deltas) if coalesce else deltas), error
 
     def _client_calls(self, chunks: Sequence[ToolCallChunk]) -> Sequence[ToolCallChunk]:
         kept = []
@@ -184,16 +187,8 @@ class _Round:
 
 def _read_round(response: httpx2.Response, round_: _Round, coalesce: bool) -> Iterator[StreamDelta]:
     """The visible deltas of one streamed round, up to ``[DONE]`` or the end of the body."""
-    if not coalesce:
-        for payload in iter_sse_data(response.iter_bytes()):
-            visible = round_.take(payload)
-            if visible is not None:
-                yield visible
-            elif round_.acc.done:
-                return
-        return
     for payloads in iter_sse_batches(response.iter_bytes()):
-        deltas, error = round_.take_read(payloads)
+        deltas, error = round_.take_read(payloads, coalesce)
         yield from deltas
         if error is not None:
             raise error
@@ -205,16 +200,8 @@ async def _aread_round(
     response: httpx2.Response, round_: _Round, coalesce: bool
 ) -> AsyncGenerator[StreamDelta, None]:
     """Async :func:`_read_round`."""
-    if not coalesce:
-        async for payload in aiter_sse_data(response.aiter_bytes()):
-            visible = round_.take(payload)
-            if visible is not None:
-                yield visible
-            elif round_.acc.done:
-                return
-        return
     async for payloads in aiter_sse_batches(response.aiter_bytes()):
-        deltas, error = round_.take_read(payloads)
+        deltas, error = round_.take_read(payloads, coalesce)
         for delta in deltas:
             yield delta
         if error is not None:

@@ -312,12 +312,7 @@ def translate_error(exc: Exception, *, model: str | None = None) -> KimiError:
     if isinstance(exc, KimiError):
         return exc
     if isinstance(exc, openai.APIStatusError):
-        response = exc.response
-        try:
-            body: object = response.json()
-        except ValueError:
-            body = response.text
-        return error_from_body(response.status_code, body, headers=response.headers, model=model)
+        return _status_error(exc.response, model)
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return APITimeoutError(f"the request timed out ({type(exc).__name__})")
     cause = exc.__cause__ or exc
