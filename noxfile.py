@@ -15,7 +15,8 @@ import nox
 
 ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "typecheck", "tests"]
+# The README's (and CI's) test command, so a bare `nox` checks what CI checks.
+nox.options.sessions = ["lint", "typecheck", "tests", "docs", "examples"]
 nox.options.error_on_missing_interpreters = True
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
@@ -64,6 +65,33 @@ for _name in PACKAGES:
         session.run("pytest", str(_test_dir(package)), *session.posargs)
 
 
+def _lowest_requirements(package: str) -> list[str]:
+    """The package and its ``test`` group, workspace members as local paths."""
+    pyproject = tomllib.loads((PACKAGES[package] / "pyproject.toml").read_text())
+    wanted = [package, *pyproject.get("dependency-groups", {}).get("test", [])]
+    local = {name: str(path) for name, path in PACKAGES.items()}
+    # Workspace members the package needs come from this checkout, not from an index.
+    local_deps = [dep for dep in pyproject["project"].get("dependencies", []) if dep in local]
+    return [local.get(req, req) for req in [*wanted, *local_deps]]
+
+
+for _name in PACKAGES:
+
+    @nox.session(python=PYTHON, name=f"lowest-{_name}")
+    def _lowest_tests(session: nox.Session, package: str = _name) -> None:
+        """The package's tests against the lowest versions its metadata allows."""
+        session.run_install(
+            "uv",
+            "pip",
+            "install",
+            "--resolution",
+            "lowest-direct",
+            *_lowest_requirements(package),
+            env={"VIRTUAL_ENV": session.virtualenv.location},
+        )
+        session.run("pytest", str(_test_dir(package)), *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
@@ -75,10 +103,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package's source."""
-    _sync(session, "--all-packages", "--group", "lint")
+    _sync(session, "--all-packages", "--group", "lint", "--group", "examples")
     session.run(
         "mypy", *(str(p / "src") if (p / "src").exists() else str(p) for p in PACKAGES.values())
     )
+    # The examples are what users copy: they type-check as strictly as the packages (from their
+    # own folder, where they import their shared helper).
+    with session.chdir(ROOT / "examples"):
+        session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), ".")
 
 
 @nox.session(python=PYTHON)
@@ -134,3 +166,12 @@ def examples(session: nox.Session) -> None:
         # The issue-8 contract: without a key, the first line says the emulator is in use.
         if not str(output).startswith("MOONSHOT_API_KEY is not set"):
             session.error(f"{script.name}: the first output line does not name the emulator")
+
+
+@nox.session(python=PYTHON)
+def live(session: nox.Session) -> None:
+    """The few tests against the real Moonshot API (needs MOONSHOT_API_KEY; never run in CI)."""
+    if not (os.environ.get("MOONSHOT_API_KEY") or os.environ.get("KIMI_API_KEY")):
+        session.skip("MOONSHOT_API_KEY (or KIMI_API_KEY) is not set")
+    _sync(session, "--all-packages", "--group", "test")
+    session.run("pytest", "tests/live", "--live", *session.posargs)

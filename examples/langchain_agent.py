@@ -33,6 +33,7 @@ def price(item: str) -> float:
 def main() -> None:
     with kimi_endpoint():
         from langchain.agents import create_agent
+        from langchain_core.messages import HumanMessage
         from langchain_kimi import ChatKimi
 
         agent = create_agent(
@@ -41,7 +42,7 @@ def main() -> None:
             system_prompt="Use the tools; never guess numbers.",
         )
         result = agent.invoke(
-            {"messages": [("user", 'Check the stock of "apples" and the price of "apples".')]}
+            {"messages": [HumanMessage('Check the stock of "apples" and the price of "apples".')]}
         )
         for message in result["messages"]:
             reasoning = message.additional_kwargs.get("reasoning_content")

@@ -30,14 +30,18 @@ def word_count(text: str) -> int:
 def main() -> None:
     with kimi_endpoint():
         from langchain.agents import create_agent
+        from langchain_core.messages import HumanMessage
         from langchain_kimi import ChatKimi
 
         agent = create_agent(ChatKimi(model="kimi-k2.6"), tools=[word_count])
         question = 'Use word_count on "the quick brown fox jumps" and tell me the result.'
         shown = None
-        for token, metadata in agent.stream(
-            {"messages": [("user", question)]}, stream_mode="messages"
+        for part in agent.stream(
+            {"messages": [HumanMessage(question)]}, stream_mode="messages", version="v2"
         ):
+            if part["type"] != "messages":
+                continue
+            token, metadata = part["data"]
             if metadata["langgraph_node"] == "tools":
                 print(f"\n[tool {token.name}] {token.text}", end="")
                 shown = "tool"

@@ -121,6 +121,7 @@ def main() -> int:
     ):
         with console.status("Loading LangChain..."):
             from langchain.agents import create_agent
+            from langchain_core.messages import HumanMessage
             from langchain_kimi import ChatKimi
 
             model = ChatKimi(model="kimi-k2.6", max_tokens=16000)  # thinking is on by default
@@ -129,9 +130,12 @@ def main() -> int:
             console.rule(question, style="blue")
             view = StreamView(console)
             view.wait("Kimi is thinking...")
-            for token, metadata in agent.stream(
-                {"messages": [("user", question)]}, stream_mode="messages"
+            for part in agent.stream(
+                {"messages": [HumanMessage(question)]}, stream_mode="messages", version="v2"
             ):
+                if part["type"] != "messages":
+                    continue
+                token, metadata = part["data"]
                 if metadata["langgraph_node"] == "tools":
                     view.tool_result(token)
                 else:

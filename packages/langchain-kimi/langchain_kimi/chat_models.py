@@ -821,7 +821,7 @@ class ChatKimi(BaseChatModel):
                 [schema], tool_choice=name, strict=strict, ls_structured_output_format=ls_format
             )
             parser = (
-                PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+                PydanticToolsParser(tools=[schema], first_tool_only=True)
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
             )
