@@ -1,4 +1,9 @@
-"""The recordings are vendored: a fresh clone finds them inside itself, with their licence."""
+"""A fresh clone tests itself: the recordings are vendored with their licence, and CI proves it.
+
+The proof itself is ``.ci/run``: it clones the checkout into an empty temporary folder and runs the
+README's test command there. These tests pin that contract and catch a lookup outside the clone
+before CI does.
+"""
 
 from __future__ import annotations
 
@@ -45,3 +50,21 @@ def test_no_test_or_tool_looks_beside_the_checkout() -> None:
         if team_tree in path.read_text():
             offenders.append(f"{path.relative_to(ROOT)}: {team_tree}")
     assert offenders == []
+
+
+def _readme_test_command() -> str:
+    readme = (ROOT / "README.md").read_text()
+    after = readme.split("exactly as CI does (`.ci/run`):", 1)[1]
+    return after.split("```bash\n", 1)[1].split("\n```", 1)[0].strip()
+
+
+def test_ci_runs_the_readme_command_in_a_fresh_clone() -> None:
+    lines = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines[-1] == _readme_test_command()
+    clone = lines.index('git clone --quiet "$PWD" "$tmp/kimi-integrations"')
+    assert lines.index('cd "$tmp/kimi-integrations"') > clone
+    assert lines.index('tmp="$(mktemp -d)"') < clone
