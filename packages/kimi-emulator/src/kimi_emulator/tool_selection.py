@@ -30,26 +30,18 @@ _UNINFORMATIVE_WORDS = """
     i me my we our you your he she it its they them their this that these those there here what
     which who whom whose when where why how not no yes please all any some each every one two
     get gets got set sets make makes made create creates created use uses using used call calls
-    called run runs do tool tools function functions return returns returned give gives show
+    called run runs tool tools function functions return returns returned give gives show
     shows list lists find finds fetch fetches retrieve retrieves look looks lookup input output
     value values data result results argument arguments parameter parameters given specified
     particular new current
 """
-_UNINFORMATIVE = frozenset(_UNINFORMATIVE_WORDS.split())
+_UNINFORMATIVE = _UNINFORMATIVE_WORDS.split()
 
 
 def _words(text: str) -> list[str]:
     """Lower-case words, camelCase split, a plural "s" dropped ("adds" -> "add")."""
     words = (w.lower() for w in _WORD.findall(_CAMEL.sub(" ", text)))
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words]
-
-
-def _informative(words: Iterable[str]) -> list[str]:
-    return [
-        w
-        for w in dict.fromkeys(words)
-        if len(w) > 1 and not w.isdigit() and not any(_same_stem(w, u) for u in _UNINFORMATIVE)
-    ]
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -67,19 +59,48 @@ def _same_stem(a: str, b: str) -> bool:
     return common >= max(_MIN_STEM, shortest - 2)
 
 
-def _matches(wanted: Sequence[str], said: Sequence[str]) -> int:
-    return sum(1 for word in wanted if any(_same_stem(word, other) for other in said))
+class _Vocabulary:
+    """Words indexed by their first letters, so a stem lookup compares only the few candidates."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.exact = frozenset(words)
+        self.by_prefix: dict[str, list[str]] = {}
+        for word in self.exact:
+            if len(word) >= _MIN_STEM:
+                self.by_prefix.setdefault(word[:_MIN_STEM], []).append(word)
+
+    def has_stem_of(self, word: str) -> bool:
+        if word in self.exact:
+            return True
+        if len(word) < _MIN_STEM:
+            return False
+        return any(_same_stem(word, w) for w in self.by_prefix.get(word[:_MIN_STEM], ()))
 
 
-def _names_in(text: str, name: str) -> bool:
-    """``get_weather`` or "get weather" as whole words of ``text``."""
+_GENERIC = _Vocabulary(_UNINFORMATIVE)
+
+
+def _informative(words: Iterable[str]) -> list[str]:
+    return [
+        w
+        for w in dict.fromkeys(words)
+        if len(w) > 1 and not w.isdigit() and not _GENERIC.has_stem_of(w)
+    ]
+
+
+def _matches(wanted: Sequence[str], said: _Vocabulary) -> int:
+    return sum(1 for word in wanted if said.has_stem_of(word))
+
+
+def _names_in(text: str, spaced_text: str, name: str) -> bool:
+    """``get_weather`` or "get weather" as whole words of ``text`` (``spaced_text``: its words)."""
     if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
         return True
     spaced = " ".join(_words(name))
-    return bool(spaced) and f" {spaced} " in f" {' '.join(_words(text))} "
+    return bool(spaced) and f" {spaced} " in spaced_text
 
 
-def _score(function: dict[str, Any], said: Sequence[str]) -> int:
+def _score(function: dict[str, Any], said: _Vocabulary) -> int:
     """How strongly the message points at ``function`` (0: not at all)."""
     name_words = _informative(_words(str(function.get("name", ""))))
     description_words = [
@@ -101,10 +122,16 @@ def select_tools(functions: Sequence[dict[str, Any]], text: str) -> list[str]:
         functions: the declared functions (``{"name", "description", "parameters"}``).
         text: the user's message.
     """
-    named = [str(f["name"]) for f in functions if f.get("name") and _names_in(text, str(f["name"]))]
+    words = _words(text)
+    spaced_text = f" {' '.join(words)} "
+    named = [
+        str(f["name"])
+        for f in functions
+        if f.get("name") and _names_in(text, spaced_text, str(f["name"]))
+    ]
     if named:
         return named
-    said = _informative(_words(text))
+    said = _Vocabulary(_informative(words))
     best_name, best = "", 0
     for function in functions:
         score = _score(function, said)
