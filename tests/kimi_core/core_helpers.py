@@ -6,10 +6,6 @@ from pathlib import Path
 
 from kimi_core import RetryPolicy
 
-# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
-assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
-
 # Fast, deterministic backoff for retry tests (the policy itself is tested separately).
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02, max_retry_after=0.05)
 

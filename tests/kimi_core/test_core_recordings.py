@@ -7,7 +7,7 @@ from pathlib import Path
 
 import kimi_core
 import pytest
-from core_helpers import RECORDINGS, sse_body
+from core_helpers import sse_body
 from kimi_core import (
     ChatSettings,
     KimiClient,
@@ -17,6 +17,7 @@ from kimi_core import (
     parse_completion,
 )
 from kimi_core.errors import error_from_body
+from moonshot_recordings import RECORDINGS, recording_files
 from replay_http import Canned, ReplayServer
 
 _ALT_9FB = "alt-versions/9fbc30bf438e0255b7a0d8d08681cf6f5e7e743b/"
@@ -346,12 +347,7 @@ STREAM_ERRORS = {
 
 
 def test_every_recording_is_covered():
-    files = {
-        str(p.relative_to(RECORDINGS))
-        for p in RECORDINGS.rglob("*")
-        if p.is_file() and p.suffix in (".json", ".txt")
-    }
-    assert files == set(RESULTS) | set(ERRORS) | set(STREAM_ERRORS)
+    assert set(recording_files()) == set(RESULTS) | set(ERRORS) | set(STREAM_ERRORS)
 
 
 def _check(result: kimi_core.ChatResult, expected: tuple) -> None:

@@ -1,4 +1,4 @@
-"""Every file in the shared recordings: build the matching request and compare shapes.
+"""Every file in the vendored recordings: build the matching request and compare shapes.
 
 "Same shape" means the same keys and JSON value types at every level (values may differ). For SSE
 files the event sequence is compared as a pattern of event kinds (consecutive repeats collapsed),
@@ -19,10 +19,8 @@ from typing import Any
 
 import pytest
 from kimi_emulator import EmulatorConfig, Fault, KimiEmulator, Reply, ToolCall
+from moonshot_recordings import RECORDINGS, recording_files
 
-# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
-assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
 AUGUST = datetime(2026, 8, 25, 12, 0, tzinfo=UTC)
 
 PING = {
@@ -633,16 +631,8 @@ def load(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def all_recordings() -> list[str]:
-    return sorted(
-        str(p.relative_to(RECORDINGS))
-        for p in RECORDINGS.rglob("*")
-        if p.is_file() and p.name != "INDEX.md"
-    )
-
-
 def test_every_recording_has_a_case() -> None:
-    assert all_recordings() == sorted(CASES)
+    assert recording_files() == sorted(CASES)
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,8 @@
 """langchain-tests' standard suites for ChatKimi, the integration ones against the emulator.
 
-The emulator's rule-based brain calls a tool only when the prompt names it and answers JSON mode
-with a fixed shape. Where a standard test relies on a model understanding the prompt ("What is
-the weather in San Francisco?" -> get_weather), the test scripts the model's reply with
-`emulator.script(Reply(...), when=<prompt>)` before the standard test runs unchanged
-(langchain-tests forbids overriding its tests): ChatKimi's request, parsing and round trip are what
-is tested, not the emulator's wits.
+Nothing is scripted: the emulator's default brain answers the standard prompts the way a model
+would (it calls the tool a prompt's words point at, honours `stop` and `response_format`, and gives
+a JSON-mode answer the keys the prompt asks for), so the standard tests run unchanged against it.
 
 Capability flags say what Kimi does; three are off for a reason other than Kimi lacking the feature,
 because their standard tests download fixtures from the internet (raw.githubusercontent.com etc.),
@@ -15,10 +12,10 @@ are covered by the custom tests in this directory, offline.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_kimi import ChatKimi
@@ -30,7 +27,6 @@ from syrupy.assertion import SnapshotAssertion
 _CACHEABLE_PROMPT = "Summarise the following notes. " + " ".join(
     f"Note {i}: the shipment left warehouse {i % 7} on day {i}." for i in range(120)
 )
-_JOKE = '{"setup": "Why did the cat sit on the laptop?", "punchline": "To watch the mouse."}'
 
 
 class TestChatKimiUnit(ChatModelUnitTests):
@@ -86,24 +82,11 @@ class _AgainstEmulator(ChatModelIntegrationTests):
     """Shared settings: a fresh (reset) session emulator per test, its URL and key as params."""
 
     emulator: KimiEmulator
-    # Standard test name -> replies a real model would give to its prompts.
-    scripted: ClassVar[dict[str, list[tuple[Reply, str]]]] = {
-        "test_agent_loop": [
-            (
-                Reply(tool_calls=[ToolCall("get_weather", {"location": "San Francisco, CA"})]),
-                "What is the weather in San Francisco",
-            )
-        ],
-        # invoke + stream, for the pydantic class and for the JSON schema.
-        "test_json_mode": [(Reply(content=_JOKE), "Tell me a joke about cats")] * 4,
-    }
 
     @pytest.fixture(autouse=True)
-    def _use_emulator(self, kimi_emulator: KimiEmulator, request: pytest.FixtureRequest) -> None:
+    def _use_emulator(self, kimi_emulator: KimiEmulator) -> None:
         # Autouse fixtures are set up before the suite's own `model` fixture.
         type(self).emulator = kimi_emulator
-        for reply, prompt in self.scripted.get(request.node.originalname, []):
-            kimi_emulator.script(reply, when=prompt)
 
     @property
     def chat_model_class(self) -> type[ChatKimi]:
@@ -187,30 +170,6 @@ class TestChatKimiThinking(_AgainstEmulator):
     @property
     def model_override_value(self) -> str:
         return "kimi-k3"
-
-    # Without a forced tool_choice the model decides; these prompts do not name their tool. The
-    # unicode test forces tool_choice="any", which k2.6 rejects while thinking, so ChatKimi sends
-    # "auto" (asserted in test_tools.py) and the model decides there too.
-    scripted: ClassVar[dict[str, list[tuple[Reply, str]]]] = {
-        **_AgainstEmulator.scripted,
-        "test_bind_runnables_as_tools": [
-            (
-                Reply(tool_calls=[ToolCall("greeting_generator", {"answer_style": "Pirate"})]),
-                "generate a Pirate greeting",
-            )
-        ],
-        "test_unicode_tool_call_integration": [
-            (
-                Reply(
-                    tool_calls=[
-                        ToolCall("unicode_customer", {"customer_name": name, "description": "-"})
-                    ]
-                ),
-                name,
-            )
-            for name in ("你好啊集团", "こんにちは株式会社")
-        ],
-    }
 
 
 class TestChatKimiNoThinking(_AgainstEmulator):

@@ -7,12 +7,12 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kimi_emulator import KimiEmulator
 from llama_index.llms.kimi import Kimi
+from moonshot_recordings import RECORDINGS
 
 _CREDENTIAL_VARS = (
     "MOONSHOT_API_KEY",
@@ -45,11 +45,6 @@ def make_llm(kimi_emulator: KimiEmulator) -> Callable[..., Kimi]:
 @pytest.fixture
 def llm(make_llm: Callable[..., Kimi]) -> Kimi:
     return make_llm()
-
-
-# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
-assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import kimi_core
@@ -18,12 +17,9 @@ from langchain_core import exceptions as lc
 from langchain_kimi import ChatKimi
 from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
 from llama_index.llms.kimi import Kimi
+from moonshot_recordings import RECORDINGS
 from rel_helpers import sse
 from replay_http import Canned, ReplayServer
-
-# The live recordings: in the shared tree beside the checkout (CI clones with shared/ beside it).
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared/fixtures/moonshot-recorded"
-assert RECORDINGS.is_dir(), f"recordings not found at {RECORDINGS}: clone beside shared/"
 
 FRAMEWORKS = ("langchain", "llamaindex")
 SSE = "text/event-stream"

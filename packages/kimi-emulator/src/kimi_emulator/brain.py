@@ -1,9 +1,11 @@
 """The default rule-based brain: deterministic answers so examples work without a script.
 
-It thinks when thinking is on, calls declared tools the user names (arguments built from the tool's
-schema with numbers and quoted strings taken from the message), answers tool results by quoting
-them, searches when ``$web_search`` is declared and the user asks to search, writes JSON for a
-``response_format``, and continues a partial prefix without repeating it.
+It thinks when thinking is on, calls the declared tools the user's words point at (see
+``tool_selection``; arguments built from the tool's schema with numbers and quoted strings taken
+from the message), answers tool results by quoting them, searches when ``$web_search`` is declared
+and the user asks to search, writes JSON for a ``response_format`` (after tool results too; a
+``json_object`` has the keys the prompt asks for), and continues a partial prefix without repeating
+it. ``stop`` sequences are applied to every reply when it is rendered (``stops``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 from kimi_emulator.arith import evaluate, find_expression
 from kimi_emulator.formulas import search_corpus
+from kimi_emulator.json_keys import asked_keys
 from kimi_emulator.script import Reply, ToolCall
+from kimi_emulator.tool_selection import select_tools
 from kimi_emulator.validate import WEB_SEARCH, ChatRequest, message_text
 
 __all__ = ["think"]
@@ -127,7 +131,11 @@ def _tool_results(request: ChatRequest, searches: Callable[[str], str | None]) -
         else:
             parts.append(f"The tool {message.get('name') or 'result'} returned: {content}")
     reasoning = "I have the tool results; I will answer from them." if request.thinking else None
-    return Reply(content="\n".join(parts), reasoning=reasoning)
+    answer = "\n".join(parts)
+    if request.response_format is not None:
+        # The format asked for still shapes the final answer, now filled from the results.
+        answer = _json_answer(request, answer, answer)
+    return Reply(content=answer, reasoning=reasoning)
 
 
 def _user_text(request: ChatRequest) -> str:
@@ -145,7 +153,7 @@ def _tool_calls(request: ChatRequest, text: str) -> list[ToolCall]:
     if isinstance(choice, dict):
         chosen = [str(choice["function"]["name"])]
     else:
-        chosen = [name for name in by_name if name in text or name.replace("_", " ") in text]
+        chosen = select_tools(request.functions, text)
         if not chosen and choice == "required":
             chosen = [next(iter(by_name))]
     hints = _Hints(text, skip=set())
@@ -158,12 +166,23 @@ def _tool_calls(request: ChatRequest, text: str) -> list[ToolCall]:
     return calls
 
 
-def _json_answer(request: ChatRequest, text: str) -> str:
+def _prompt_text(request: ChatRequest) -> str:
+    """The instructions a reply's shape can come from: system messages and the last user turn."""
+    system = [message_text(m.get("content")) for m in request.messages if m.get("role") == "system"]
+    return "\n".join([*system, _user_text(request)])
+
+
+def _json_answer(request: ChatRequest, source: str, answer: str) -> str:
+    """The ``response_format`` answer: values from ``source`` (json_schema) or ``answer``.
+
+    A json_object answer has the keys the prompt asks for (``{"answer": ...}`` when it names none).
+    """
     assert request.response_format is not None
     if request.response_format.get("type") == "json_schema":
         schema = request.response_format["json_schema"]["schema"]
-        return json.dumps(_instance(schema, _Hints(text, skip=set())), ensure_ascii=False)
-    return json.dumps({"answer": _answer_text(text)}, ensure_ascii=False)
+        return json.dumps(_instance(schema, _Hints(source, skip=set())), ensure_ascii=False)
+    keys = asked_keys(_prompt_text(request)) or ["answer"]
+    return json.dumps(dict.fromkeys(keys, answer), ensure_ascii=False)
 
 
 def think(
@@ -186,7 +205,7 @@ def think(
         reasoning = f"The user asked for {names}; I will call it." if request.thinking else None
         return Reply(tool_calls=calls, reasoning=reasoning)
     if request.response_format is not None:
-        content = _json_answer(request, text)
+        content = _json_answer(request, text, _answer_text(text))
     else:
         content = _answer_text(text)
     if request.partial_prefix:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kimi_emulator.script import Reply
+from kimi_emulator.stops import cut_at_stop, stop_sequences
 from kimi_emulator.tokens import count_text, split_tokens
 from kimi_emulator.validate import ChatRequest
 
@@ -158,17 +159,23 @@ def compose(
         if (content_text or content_spec)
         else []
     )
-    calls = [
-        WireToolCall(
-            index=i,
-            id=call.id or f"{call.name.lstrip('$')}_{i}",
-            type=call.type,
-            name=call.name,
-            arguments=call.arguments_json(),
-            pieces=_pieces(call.arguments_json(), None, reply.chunk_size) or [""],
-        )
-        for i, call in enumerate(reply.tool_calls or [])
-    ]
+    content_pieces, stopped = cut_at_stop(content_pieces, stop_sequences(request.body))
+    # Generation ends at a stop sequence: the tool calls that would have followed never come.
+    calls = (
+        []
+        if stopped
+        else [
+            WireToolCall(
+                index=i,
+                id=call.id or f"{call.name.lstrip('$')}_{i}",
+                type=call.type,
+                name=call.name,
+                arguments=call.arguments_json(),
+                pieces=_pieces(call.arguments_json(), None, reply.chunk_size) or [""],
+            )
+            for i, call in enumerate(reply.tool_calls or [])
+        ]
+    )
     budget = (
         request.max_tokens if request.max_tokens is not None else request.spec.default_max_tokens
     )
