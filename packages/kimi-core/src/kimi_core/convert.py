@@ -192,12 +192,12 @@ def _answered_per_turn(messages: Sequence[Message]) -> dict[int, set[str]]:
     answered: dict[int, set[str]] = {}
     turn: set[str] | None = None
     for i, msg in enumerate(messages):
-        if not isinstance(msg, Message):
-            continue
-        if msg.role == "assistant":
+        # Read defensively: the conversion loop reports a non-Message item with its position.
+        role, call_id = getattr(msg, "role", None), getattr(msg, "tool_call_id", None)
+        if role == "assistant":
             turn = answered.setdefault(i, set())
-        elif msg.role == "tool" and turn is not None and isinstance(msg.tool_call_id, str):
-            turn.add(msg.tool_call_id)
+        elif role == "tool" and turn is not None and isinstance(call_id, str):
+            turn.add(call_id)
     return answered
 
 

@@ -17,8 +17,8 @@ from typing import Any, Literal, Protocol
 
 __all__ = [
     "EFFORT_LEVELS",
-    "EffortField",
     "PROFILES",
+    "EffortField",
     "FixedSampling",
     "ModelProfile",
     "ThinkingForm",
@@ -300,7 +300,7 @@ _PERMISSIVE = ModelProfile(
     known=False,
 )
 
-# Families whose future ids share their facts (kimi-api.md 1.2: treat an unknown ``kimi-k3*`` as K3).
+# Families whose future ids share their facts (kimi-api.md 1.2: an unknown ``kimi-k3*`` is K3).
 _FAMILIES: tuple[tuple[str, ModelProfile], ...] = (("kimi-k3", _K3),)
 
 _overrides: dict[str, ModelProfile] = {}

@@ -57,11 +57,7 @@ def resolve_thinking(
     wire: dict[str, Any] = {}
 
     if reasoning_effort is not None:
-        _check_effort(profile, thinking, reasoning_effort)
-        if profile.effort_field == "thinking.effort":
-            wire["thinking"] = {"effort": reasoning_effort}  # an omitted type means enabled
-        else:
-            wire["reasoning_effort"] = reasoning_effort
+        wire.update(_effort_wire(profile, thinking, reasoning_effort))
 
     if form == "none":
         if thinking:
@@ -101,20 +97,35 @@ def resolve_thinking(
                 f"set thinking=True or preserve_thinking=False."
             )
     if thinking is not None or preserve_thinking:
-        thinking_obj: dict[str, Any] = {"type": "enabled" if enabled else "disabled"}
-        if preserve_thinking:
-            thinking_obj["keep"] = "all"
-        wire["thinking"] = {**thinking_obj, **wire.get("thinking", {})}
-        if not enabled and "effort" in wire["thinking"]:
-            raise ValueError(
-                f"reasoning_effort={reasoning_effort!r} needs thinking on, but thinking=False for "
-                f"{model}; drop one of them."
-            )
+        wire["thinking"] = _switch(model, enabled, preserve_thinking, wire.get("thinking", {}))
     keep = enabled and (preserve_thinking or profile.keep_always)
     return ThinkingState(enabled=enabled, keep=keep, effort=reasoning_effort, wire=wire)
 
 
-# Levels other providers use that Kimi refuses (kimi-api.md 13.1), and the Kimi level closest to each.
+def _switch(
+    model: str, enabled: bool, preserve_thinking: bool, effort: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``thinking`` object of a toggle model, with the effort inside when it goes there."""
+    if not enabled and effort:
+        raise ValueError(
+            f"reasoning_effort={effort['effort']!r} needs thinking on, but thinking=False for "
+            f"{model}; drop one of them."
+        )
+    switch: dict[str, Any] = {"type": "enabled" if enabled else "disabled"}
+    if preserve_thinking:
+        switch["keep"] = "all"
+    return {**switch, **effort}
+
+
+def _effort_wire(profile: ModelProfile, thinking: bool | None, effort: str) -> dict[str, Any]:
+    """The effort in the one field the profile names: never in both (kimi-api.md 13.1)."""
+    _check_effort(profile, thinking, effort)
+    if profile.effort_field == "thinking.effort":
+        return {"thinking": {"effort": effort}}  # an omitted type means enabled
+    return {"reasoning_effort": effort}
+
+
+# Levels other providers use that Kimi refuses (kimi-api.md 13.1), and the closest Kimi level.
 _FOREIGN_EFFORTS = {"none": "low", "minimal": "low", "medium": "high", "xhigh": "max"}
 
 
