@@ -163,7 +163,7 @@ def messages_to_wire(
             raise ValueError(f"{where}: unknown role {msg.role!r}; use one of {', '.join(_ROLES)}.")
         if msg.tools and msg.role != "system":
             raise ValueError(
-                f"{where}: a {msg.role} message carries tools, but only system messages can load "
+                f"{where}: the {msg.role} message carries tools, but only system messages can load "
                 "tools (the API answers 400); use Message.system_tools(...) before this message."
             )
         if msg.partial and (msg.role != "assistant" or i != last):
