@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from kimi_emulator import KimiEmulator, Reply, ToolCall
+from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware, ModelRequest
 from langchain_core.messages import (
     AIMessage,
     BaseMessage,
@@ -363,3 +365,56 @@ def test_prompt_cache_options_pass_through(kimi_emulator):
     assert sent == [options, "opaque-value", options]
     with pytest.raises(ValueError, match="'prompt_cache_options': use prompt_cache_options"):
         ChatKimi(api_key="sk-test", model_kwargs={"prompt_cache_options": options})
+
+
+class _LoadToolsOnDemand(AgentMiddleware):
+    """Progressive tool disclosure: `get_weather` is registered with the agent (so its tool node
+    can run it) but declared to the model only after `load_weather_tools` ran, on a system
+    message placed right after that tool's result."""
+
+    tools = [get_weather]
+
+    def wrap_model_call(self, request: ModelRequest, handler: Any) -> Any:
+        messages = list(request.messages)
+        for index, message in enumerate(messages):
+            if isinstance(message, ToolMessage) and message.name == "load_weather_tools":
+                messages.insert(index + 1, system_tools_message([get_weather]))
+                break
+        bound = [t for t in request.tools if getattr(t, "name", None) != "get_weather"]
+        return handler(request.override(messages=messages, tools=bound))
+
+
+def test_a_create_agent_loads_tools_mid_conversation(kimi_emulator):
+    kimi_emulator.script(
+        Reply(
+            reasoning="Load the weather tools.",
+            tool_calls=[ToolCall("load_weather_tools", {}, id="functions.load_weather_tools:0")],
+        )
+    )
+    kimi_emulator.script(
+        Reply(
+            reasoning="Ask for the weather.",
+            tool_calls=[ToolCall("get_weather", {"city": "Oslo"}, id=REPEATED_ID)],
+        )
+    )
+    agent = create_agent(
+        _model(kimi_emulator), tools=[load_weather_tools], middleware=[_LoadToolsOnDemand()]
+    )
+    state = agent.invoke({"messages": [("user", "Weather in Oslo?")]})
+
+    assert "It is 21 C in Oslo." in state["messages"][-1].text
+    first, second, third = kimi_emulator.chat_requests
+    for body in (first, second, third):
+        assert [t["function"]["name"] for t in body["tools"]] == ["load_weather_tools"]
+    assert not any("tools" in m for m in first["messages"])
+    assert [m["role"] for m in third["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "system",
+        "assistant",
+        "tool",
+    ]
+    assert third["messages"][3]["tools"][0]["function"]["name"] == "get_weather"
+    assert third["messages"][3] == second["messages"][3]
+    assert third["messages"][5]["content"] == "It is 21 C in Oslo."
