@@ -211,11 +211,11 @@ def test_tool_choice_mapping_accepted(client, kimi_emulator, settings, choice, s
 
 
 def test_tool_choice_errors():
-    with pytest.raises(ValueError, match="not among the tools"):
+    with pytest.raises(ValueError, match=r"'nope' is not valid: use 'auto', 'none'"):
         build_chat_request(
             [Message.user("x")], ChatSettings(thinking=False), tools=[WEATHER], tool_choice="nope"
         )
-    with pytest.raises(ValueError, match="needs tools"):
+    with pytest.raises(ValueError, match="needs at least one function tool"):
         build_chat_request([Message.user("x")], ChatSettings(), tool_choice="required")
 
 

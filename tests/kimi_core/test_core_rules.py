@@ -75,10 +75,11 @@ def test_unknown_ids_get_permissive_defaults_and_k3_family():
     assert proxy.fixed_sampling(False) is None
     assert proxy.image_input
     assert proxy.video_input
-    future = get_profile("kimi-k3.1-pro")
+    future = get_profile("kimi-k3.2")
     assert future.thinking_form == "effort"
     assert future.context_window == 1_048_576
-    assert future.id == "kimi-k3.1-pro"
+    assert future.id == "kimi-k3.2"
+    assert not future.known
 
 
 def test_models_endpoint_merges_into_profiles():

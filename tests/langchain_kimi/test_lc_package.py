@@ -12,7 +12,12 @@ _PYPROJECT = Path(__file__).parents[2] / "packages" / "langchain-kimi" / "pyproj
 
 
 def test_public_names() -> None:
-    assert sorted(langchain_kimi.__all__) == ["ChatKimi", "MoonshotFormulaToolkit", "__version__"]
+    assert sorted(langchain_kimi.__all__) == [
+        "ChatKimi",
+        "MoonshotFormulaToolkit",
+        "__version__",
+        "system_tools_message",
+    ]
 
 
 def test_version_matches_pyproject() -> None:

@@ -14,7 +14,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "packages" / "llama-index-l
 
 
 def test_all_is_pinned() -> None:
-    assert package.__all__ == ["FormulaTool", "Kimi", "KimiFormulaToolSpec"]
+    assert package.__all__ == ["FormulaTool", "Kimi", "KimiFormulaToolSpec", "system_tools_message"]
     for name in package.__all__:
         assert getattr(package, name) is not None
 

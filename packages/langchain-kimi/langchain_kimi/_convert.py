@@ -23,6 +23,9 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from langchain_kimi._tool_format import tool_to_wire
+from langchain_kimi.dynamic_tools import DYNAMIC_TOOLS_KEY
+
 __all__ = ["to_kimi_message", "to_kimi_messages"]
 
 Part = TextPart | ImagePart | VideoPart
@@ -205,11 +208,38 @@ def _call_id(call_id: str | None, name: str) -> str:
     return call_id
 
 
+def _system_tools(message: BaseMessage) -> Message:
+    tools = message.additional_kwargs[DYNAMIC_TOOLS_KEY]
+    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Sequence):
+        raise ValueError(
+            f"additional_kwargs[{DYNAMIC_TOOLS_KEY!r}] of a system message must be a list of "
+            f"tools, got {type(tools).__name__}; use langchain_kimi.system_tools_message(...)."
+        )
+    if _content(message.content, "system"):
+        raise ValueError(
+            "A system message that loads tools (additional_kwargs['tools']) must have empty "
+            "content (the API answers 400); put the instructions in a separate SystemMessage."
+        )
+    # The same converter as bind_tools, so a tool means the same thing in both places.
+    return Message.system_tools([tool_to_wire(tool, None) for tool in tools])
+
+
+def _no_dynamic_tools(message: BaseMessage) -> None:
+    if DYNAMIC_TOOLS_KEY in message.additional_kwargs:
+        raise ValueError(
+            f"A {type(message).__name__} carries additional_kwargs[{DYNAMIC_TOOLS_KEY!r}], but "
+            "only system messages can load tools (the API answers 400); move them to a "
+            "SystemMessage (langchain_kimi.system_tools_message) or bind them with bind_tools."
+        )
+
+
 def to_kimi_message(message: BaseMessage) -> Message:
     """Translate one LangChain message.
 
     Args:
         message: A system, human, AI, tool or chat message (with role system/developer/user).
+            A system message with `additional_kwargs["tools"]` loads those tools (K3 dynamic
+            tools, see `langchain_kimi.dynamic_tools`).
 
     Returns:
         The neutral kimi-core message.
@@ -218,6 +248,8 @@ def to_kimi_message(message: BaseMessage) -> Message:
         ValueError: The message holds something Kimi cannot take (audio, PDF, an unknown
             role or block type, a tool call without id); the message says what to do instead.
     """
+    if not isinstance(message, SystemMessage | ChatMessage):
+        _no_dynamic_tools(message)
     if isinstance(message, AIMessage):
         text, reasoning = _assistant_text_and_reasoning(message)
         return Message.assistant(
@@ -236,9 +268,14 @@ def to_kimi_message(message: BaseMessage) -> Message:
         user.name = message.name
         return user
     if isinstance(message, SystemMessage):
+        if DYNAMIC_TOOLS_KEY in message.additional_kwargs:
+            return _system_tools(message)
         return Message.system(_content(message.content, "system"))
     if isinstance(message, ChatMessage) and message.role in _CHAT_ROLES:
         role = _CHAT_ROLES[message.role]
+        if DYNAMIC_TOOLS_KEY in message.additional_kwargs and role == "system":
+            return _system_tools(message)
+        _no_dynamic_tools(message)
         return Message(role, _content(message.content, role), name=message.name)  # type: ignore[arg-type]
     raise ValueError(
         f"Cannot send a {type(message).__name__} (role {getattr(message, 'role', message.type)!r})"

@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from langchain_kimi import _translator
 from langchain_kimi._convert import to_kimi_messages
 from langchain_kimi._errors import mapped_errors
+from langchain_kimi._tool_format import tool_to_wire
 from langchain_kimi._version import __version__
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ _SETTINGS = (
     "presence_penalty",
     "frequency_penalty",
     "prompt_cache_key",
+    "prompt_cache_options",
     "stream_usage",
     "tool_choice_policy",
 )
@@ -100,9 +102,6 @@ _MANAGED_BODY_FIELDS = {
     "response_format": "with_structured_output() or bind(response_format=...)",
     **{name: name for name in _SETTINGS},
 }
-# Shorthands accepted by bind_tools for Kimi's builtin web search (LangChain's own spelling).
-_WEB_SEARCH_SHORTHAND = {"type": "web_search"}
-_WEB_SEARCH_WIRE = {"type": "builtin_function", "function": {"name": "$web_search"}}
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
@@ -337,6 +336,9 @@ class ChatKimi(BaseChatModel):
     """Report token usage on the last streamed chunk."""
     prompt_cache_key: str | None = None
     """Stable session or task id that improves prompt-cache hits."""
+    prompt_cache_options: Any = None
+    """Sent verbatim as `prompt_cache_options` (cache-write TTL `5m`/`1h`); its shape is not
+    public, so it is passed through unchecked beyond being JSON."""
     tool_choice_policy: Literal["downgrade", "error"] = "downgrade"
     """When the model rejects a forced `tool_choice` in its thinking state: send `"auto"`, or
     raise `ValueError`."""
@@ -756,7 +758,7 @@ class ChatKimi(BaseChatModel):
                 "unset (the model may return several calls in one message)."
             )
             raise ValueError(msg)
-        formatted = [_tool_to_wire(tool, strict) for tool in tools]
+        formatted = [tool_to_wire(tool, strict) for tool in tools]
         if tool_choice is not None:
             kwargs["tool_choice"] = _tool_choice(tool_choice)
         return super().bind(tools=formatted, **kwargs)
@@ -860,7 +862,7 @@ class ChatKimi(BaseChatModel):
         """
         counted = convert_to_messages(messages)
         if tools:
-            declarations = [_tool_to_wire(tool, None) for tool in tools]
+            declarations = [tool_to_wire(tool, None) for tool in tools]
             counted = [SystemMessage(json.dumps(declarations, ensure_ascii=False)), *counted]
         request = self._request(counted, None, {}, stream=False)
         with mapped_errors():
@@ -956,18 +958,6 @@ def _response_metadata(
     if searches and result.web_searches:
         metadata["web_searches"] = [_search_metadata(search) for search in result.web_searches]
     return {key: value for key, value in metadata.items() if value is not None}
-
-
-def _tool_to_wire(
-    tool: dict[str, Any] | type | Callable[..., Any] | BaseTool, strict: bool | None
-) -> dict[str, Any]:
-    if isinstance(tool, Mapping):
-        if dict(tool) == _WEB_SEARCH_SHORTHAND:
-            return dict(_WEB_SEARCH_WIRE)
-        if tool.get("type") == "builtin_function":
-            return dict(tool)
-    formatted = convert_to_openai_tool(tool, strict=strict)
-    return dict(formatted)
 
 
 def _tool_choice(choice: str | bool | dict[str, Any]) -> str | dict[str, Any]:

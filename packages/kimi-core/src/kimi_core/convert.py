@@ -31,6 +31,7 @@ __all__ = [
     "REASONING_PLACEHOLDER",
     "messages_to_wire",
     "tools_to_wire",
+    "unique_tool_names",
 ]
 
 REASONING_PLACEHOLDER = "(reasoning not available)"
@@ -147,8 +148,11 @@ def messages_to_wire(
         raise TypeError("messages must be a sequence of Message objects")
     if not messages:
         raise ValueError("messages is empty; send at least one message.")
-    answered = {m.tool_call_id for m in messages if isinstance(m, Message) and m.role == "tool"}
+    # Pairing is per turn: K3-family serving restarts ids like "functions.get_weather:0" in
+    # every assistant message (kimi-api.md 13.2), so an id alone names no call across turns.
+    answered = _answered_per_turn(messages)
     calls: dict[str, ToolCall] = {}
+    turn = -1
     out: list[dict[str, Any]] = []
     last = len(messages) - 1
     for i, msg in enumerate(messages):
@@ -158,7 +162,10 @@ def messages_to_wire(
         if msg.role not in _ROLES:
             raise ValueError(f"{where}: unknown role {msg.role!r}; use one of {', '.join(_ROLES)}.")
         if msg.tools and msg.role != "system":
-            raise ValueError(f"{where}: only system messages can carry tools.")
+            raise ValueError(
+                f"{where}: the {msg.role} message carries tools, but only system messages can load "
+                "tools (the API answers 400); use Message.system_tools(...) before this message."
+            )
         if msg.partial and (msg.role != "assistant" or i != last):
             raise ValueError(
                 f"{where}: partial=True is only allowed on the last message, which must be an "
@@ -167,16 +174,31 @@ def messages_to_wire(
         if msg.role == "assistant":
             wire = _assistant(msg, where, profile, thinking)
             out.append(wire)
+            calls = {call.id: call for call in msg.tool_calls}
+            turn = i
             for call in msg.tool_calls:
-                calls[call.id] = call
-                if call.is_builtin and call.id not in answered:
+                if call.is_builtin and call.id not in answered.get(i, ()):
                     # A builtin call's result is its own arguments; echo it if the history lacks it.
                     out.append(_builtin_echo(call))
         elif msg.role == "tool":
-            out.append(_tool(msg, where, profile, calls))
+            out.append(_tool(msg, where, profile, calls, turn))
         else:
             out.append(_user_or_system(msg, where, profile))
     return out
+
+
+def _answered_per_turn(messages: Sequence[Message]) -> dict[int, set[str]]:
+    """For each assistant message's index, the call ids the tool messages of its turn answer."""
+    answered: dict[int, set[str]] = {}
+    turn: set[str] | None = None
+    for i, msg in enumerate(messages):
+        # Read defensively: the conversion loop reports a non-Message item with its position.
+        role, call_id = getattr(msg, "role", None), getattr(msg, "tool_call_id", None)
+        if role == "assistant":
+            turn = answered.setdefault(i, set())
+        elif role == "tool" and turn is not None and isinstance(call_id, str):
+            turn.add(call_id)
+    return answered
 
 
 def _dynamic_tools(msg: Message, where: str, profile: ModelProfile) -> dict[str, Any]:
@@ -192,7 +214,13 @@ def _dynamic_tools(msg: Message, where: str, profile: ModelProfile) -> dict[str,
             f"{where}: a system message that loads tools carries no content; put the text in a "
             "separate system message."
         )
-    wire_tools, _ = tools_to_wire(msg.tools)
+    if isinstance(msg.tools, str | bytes | Mapping) or not isinstance(msg.tools, Sequence):
+        raise TypeError(
+            f"{where}.tools must be a list of tools (FunctionTool or OpenAI-style dicts), got "
+            f"{type(msg.tools).__name__}."
+        )
+    wire_tools, _ = tools_to_wire(msg.tools, where=f"{where}.tools")
+    # Raw JSON on the wire: the openai SDK's types have no tools on a message (13.2).
     return {"role": "system", "tools": wire_tools}
 
 
@@ -264,16 +292,22 @@ def _assistant(
 
 
 def _tool(
-    msg: Message, where: str, profile: ModelProfile, calls: Mapping[str, ToolCall]
+    msg: Message, where: str, profile: ModelProfile, calls: Mapping[str, ToolCall], turn: int
 ) -> dict[str, Any]:
     call_id = msg.tool_call_id
     if not isinstance(call_id, str) or not call_id:
         raise ValueError(f"{where}: a tool message needs tool_call_id.")
     call = calls.get(call_id)
     if call is None:
+        before = (
+            f"the assistant message before it (messages[{turn}]) made no call with that id"
+            if turn >= 0
+            else "no earlier assistant message made that call"
+        )
         raise ValueError(
-            f"{where}: tool message answers tool_call_id {call_id!r}, but no earlier assistant "
-            "message made that call; drop the tool message or add the call."
+            f"{where}: tool message answers tool_call_id {call_id!r}, but {before}; a tool "
+            "result must follow the assistant turn that made the call. Drop the tool message or "
+            "move it after its call."
         )
     wire: dict[str, Any] = {"role": "tool", "tool_call_id": call_id}
     if isinstance(msg.content, str):
@@ -328,12 +362,13 @@ def _tool_from_dict(tool: Mapping[str, Any], where: str) -> Tool:
 
 
 def tools_to_wire(
-    tools: Sequence[Tool | Mapping[str, Any]],
+    tools: Sequence[Tool | Mapping[str, Any]], *, where: str = "tools"
 ) -> tuple[list[dict[str, Any]], bool]:
     """Convert tools to wire form, normalizing schemas to MFJS and checking names.
 
     Args:
         tools: :class:`FunctionTool` / :class:`BuiltinTool` objects or OpenAI-style tool dicts.
+        where: How errors name the list (e.g. ``messages[2].tools`` for dynamic tools).
 
     Returns:
         The wire tools and whether ``$web_search`` is among them.
@@ -344,8 +379,9 @@ def tools_to_wire(
     out: list[dict[str, Any]] = []
     names: set[str] = set()
     web_search = False
+    prefix = where
     for i, raw in enumerate(tools):
-        where = f"tools[{i}]"
+        where = f"{prefix}[{i}]"
         tool = _tool_from_dict(raw, where) if isinstance(raw, Mapping) else raw
         if isinstance(tool, BuiltinTool):
             if not tool.name.startswith("$"):
@@ -380,3 +416,37 @@ def tools_to_wire(
         names.add(name)
         out.append(wire)
     return out, web_search
+
+
+def unique_tool_names(body: Mapping[str, Any]) -> dict[str, str]:
+    """Every tool declared in a wire body, top-level and on system messages, by name.
+
+    Names share one namespace across both places (kimi-api.md 13.2: the same name twice is a 400).
+
+    Args:
+        body: A wire body whose ``tools`` and message ``tools`` are already converted.
+
+    Returns:
+        Tool name -> wire type (``function`` or ``builtin_function``).
+
+    Raises:
+        ValueError: A name is declared twice; the message says where both are.
+    """
+    places: list[tuple[str, list[dict[str, Any]]]] = [("tools", body.get("tools") or [])]
+    for i, message in enumerate(body.get("messages") or ()):
+        if message.get("tools"):
+            places.append((f"messages[{i}].tools", message["tools"]))
+    found: dict[str, str] = {}
+    where_found: dict[str, str] = {}
+    for place, tools in places:
+        for tool in tools:
+            name = tool["function"]["name"]
+            if name in found:
+                raise ValueError(
+                    f"function name {name!r} is duplicated ({where_found[name]} and {place}); "
+                    "names must be unique across request tools and tools loaded on system "
+                    "messages. Rename one or drop the repeat."
+                )
+            found[name] = tool["type"]
+            where_found[name] = place
+    return found

@@ -6,7 +6,7 @@ hot path, and carry no validation of their own (the request builder validates, w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,7 +92,7 @@ class Message:
         name: Speaker name (partial mode role-play) or, on a tool message, the tool's name.
         partial: Marks the last assistant message as a prefix the model continues (partial mode).
         tools: On a system message without content: tools that apply from this point on (K3
-            dynamic tool loading).
+            dynamic tool loading): :class:`FunctionTool` objects or OpenAI-style tool dicts.
     """
 
     role: Role
@@ -102,7 +102,7 @@ class Message:
     tool_call_id: str | None = None
     name: str | None = None
     partial: bool = False
-    tools: list[Tool] = field(default_factory=list)
+    tools: list[Tool | Mapping[str, Any]] = field(default_factory=list)
 
     @classmethod
     def system(cls, content: str | list[ContentPart]) -> Message:
@@ -110,8 +110,12 @@ class Message:
         return cls("system", content)
 
     @classmethod
-    def system_tools(cls, tools: Sequence[Tool]) -> Message:
-        """A system message that loads tools mid-conversation (K3 dynamic tools)."""
+    def system_tools(cls, tools: Sequence[Tool | Mapping[str, Any]]) -> Message:
+        """A system message that loads tools mid-conversation (K3 dynamic tools).
+
+        The tools apply from this message on and are declared like request tools (same checks;
+        names unique across both). Keep the message in later history.
+        """
         return cls("system", None, tools=list(tools))
 
     @classmethod

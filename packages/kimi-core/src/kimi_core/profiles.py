@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 __all__ = [
     "EFFORT_LEVELS",
     "PROFILES",
+    "EffortField",
     "FixedSampling",
     "ModelProfile",
     "ThinkingForm",
@@ -32,6 +33,13 @@ __all__ = [
 
 ThinkingForm = Literal["none", "toggle", "always", "effort"]
 """How a model exposes thinking: none, a ``thinking`` on/off switch, always on, or effort levels."""
+
+EffortField = Literal["reasoning_effort", "thinking.effort"]
+"""Where a model reads the reasoning effort: top-level ``reasoning_effort`` or ``thinking.effort``.
+
+On K3-family models ``thinking.effort``, when present, wins and ``reasoning_effort`` is ignored
+(kimi-api.md 13.1), so the client only ever sends one of them.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,7 @@ class ModelProfile:
         keep_always: Preserved thinking is always on: every assistant turn needs its reasoning back.
         effort_levels: Accepted ``reasoning_effort`` values (empty: the parameter is not supported).
         default_effort: The server's default ``reasoning_effort``.
+        effort_field: Where the effort is sent (see :data:`EffortField`); only one of the two.
         fixed_sampling_thinking: Fixed sampling values while thinking (None: free sampling).
         fixed_sampling_plain: Fixed sampling values with thinking off (None: free sampling).
         tool_choice_thinking: Forced ``tool_choice`` rules while thinking.
@@ -104,6 +113,7 @@ class ModelProfile:
     keep_always: bool = False
     effort_levels: tuple[str, ...] = ()
     default_effort: str | None = None
+    effort_field: EffortField = "reasoning_effort"
     fixed_sampling_thinking: FixedSampling | None = None
     fixed_sampling_plain: FixedSampling | None = None
     tool_choice_thinking: ToolChoiceRules = _ANY_CHOICE
@@ -183,6 +193,9 @@ _K3 = ModelProfile(
     tool_choice_plain=_REQUIRED_ONLY,
     structured_output=True,
 )
+# GA 2026-10-23 (kimi-api.md 13.3): 1M context, always thinking, reasoning_effort. Output limits
+# and sampling are not published apart from K3's; taken from kimi-k3 (13.3 "presumably as K3").
+_K31_PRO = dataclasses.replace(_K3, id="kimi-k3.1-pro")
 _K25 = dataclasses.replace(
     _K26,
     id="kimi-k2.5",
@@ -225,6 +238,8 @@ def _variants() -> dict[str, ModelProfile]:
         _K27,
         dataclasses.replace(_K27, id="kimi-k2.7-code-highspeed"),
         _K3,
+        _K31_PRO,
+        dataclasses.replace(_K31_PRO, id="kimi-k3.1-pro-highspeed"),
         _K25,
         _K2_THINKING,
         dataclasses.replace(_K2_THINKING, id="kimi-k2-thinking-turbo"),
@@ -285,15 +300,17 @@ _PERMISSIVE = ModelProfile(
     known=False,
 )
 
+# Families whose future ids share their facts (kimi-api.md 1.2: an unknown ``kimi-k3*`` is K3).
+_FAMILIES: tuple[tuple[str, ModelProfile], ...] = (("kimi-k3", _K3),)
+
 _overrides: dict[str, ModelProfile] = {}
 
 
 def get_profile(model: str) -> ModelProfile:
     """The profile for a model id; never raises.
 
-    Unknown ``kimi-k3*`` ids (e.g. ``kimi-k3.1-pro``) get the K3 family's facts; any other unknown
-    id
-    (a proxy, a self-hosted model) gets permissive defaults with ``known=False``.
+    Unknown ids of a known family (``kimi-k3*``, e.g. ``kimi-k3.2``) get the family's facts with
+    ``known=False``; any other unknown id (a proxy, a self-hosted model) gets permissive defaults.
 
     Args:
         model: The model id as sent on the wire.
@@ -304,8 +321,9 @@ def get_profile(model: str) -> ModelProfile:
     found = _overrides.get(model) or PROFILES.get(model)
     if found is not None:
         return found
-    if model.startswith("kimi-k3"):
-        return dataclasses.replace(_K3, id=model, known=False)
+    for prefix, family in _FAMILIES:
+        if model.startswith(prefix):
+            return dataclasses.replace(family, id=model, known=False)
     return dataclasses.replace(_PERMISSIVE, id=model)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kimi_core.convert import messages_to_wire, tools_to_wire
+from kimi_core.convert import messages_to_wire, tools_to_wire, unique_tool_names
 from kimi_core.media import MediaPolicy, check_inline_total, has_remote_media, needs_client_work
 from kimi_core.messages import Message, Tool
 from kimi_core.profiles import ModelProfile, get_profile
@@ -49,6 +50,9 @@ class ChatSettings:
         frequency_penalty: Only sent when set; checked like ``temperature``.
         stop: Stop string(s): at most 5, each at most 32 bytes.
         prompt_cache_key: A stable session/task id that improves prompt-cache hits.
+        prompt_cache_options: Sent verbatim as ``prompt_cache_options`` (cache-write TTL, ``5m`` or
+            ``1h``). A pass-through: the field's shape is not public, so it is not validated
+            beyond being JSON (kimi-api.md 13.4).
         safety_identifier: A hashed end-user id.
         logprobs: Ask for token log probabilities (``ChatResult.logprobs``).
         top_logprobs: Alternatives per token (0-20; needs ``logprobs``).
@@ -73,6 +77,7 @@ class ChatSettings:
     frequency_penalty: float | None = None
     stop: str | Sequence[str] | None = None
     prompt_cache_key: str | None = None
+    prompt_cache_options: Any = None
     safety_identifier: str | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = None
@@ -131,8 +136,7 @@ def _tool_choice_to_wire(
         raise TypeError(f"tool_choice must be a str or dict, got {type(choice).__name__}")
     if choice in ("auto", "none"):
         return choice
-    if not function_names:
-        raise ValueError(f"tool_choice={choice!r} needs tools; pass tools or drop tool_choice.")
+    _check_forced_choice(choice, function_names)
     rules = profile.tool_choice_rules(thinking_on)
     state = "with thinking on" if thinking_on else "with thinking off"
     if choice in ("required", "any"):
@@ -140,11 +144,6 @@ def _tool_choice_to_wire(
             return "required"
         problem = f"{profile.id} rejects tool_choice='required' {state}"
     else:
-        if choice not in function_names:
-            raise ValueError(
-                f"tool_choice names {choice!r}, which is not among the tools "
-                f"({', '.join(sorted(function_names))})."
-            )
         if rules.named:
             return {"type": "function", "function": {"name": choice}}
         problem = f"{profile.id} rejects a named tool_choice ({choice!r}) {state}"
@@ -155,6 +154,24 @@ def _tool_choice_to_wire(
     adjustments.append(note)
     logger.info(note)
     return "auto"
+
+
+def _check_forced_choice(choice: str, function_names: set[str]) -> None:
+    """The K3 contract (kimi-api.md 13.2): a forced choice needs a declared function to force."""
+    if choice in ("required", "any"):
+        if not function_names:
+            raise ValueError(
+                f"tool_choice={choice!r} needs at least one function tool, but none is declared "
+                "(the API answers 400); pass tools (or load them on a system message) or use "
+                "tool_choice='auto'."
+            )
+        return
+    if choice not in function_names:
+        declared = ", ".join(sorted(function_names)) or "none are declared"
+        raise ValueError(
+            f"tool_choice={choice!r} is not valid: use 'auto', 'none', 'required' or the name of "
+            f"a declared function ({declared})."
+        )
 
 
 def _stop_to_wire(stop: str | Sequence[str]) -> str | list[str]:
@@ -218,13 +235,10 @@ def _add_tools(
 ) -> bool:
     if tools:
         body["tools"], _ = tools_to_wire(tools)
-    declared = [*body.get("tools", ()), *(t for m in body["messages"] for t in m.get("tools", ()))]
-    seen: set[str] = set()
-    for tool in declared:
-        name = tool["function"]["name"]
-        if name in seen:
-            raise ValueError(f"function name {name!r} is duplicated; names must be unique.")
-        seen.add(name)
+    # An empty list is not sent: with a tool_choice the API answers 400 (kimi-api.md 13.2), and
+    # "auto"/"none" without tools is valid; a forced choice is refused below.
+    declared = unique_tool_names(body)
+    seen = set(declared)
     web_search = "$web_search" in seen
     if web_search:
         if not profile.web_search:
@@ -234,7 +248,7 @@ def _add_tools(
                 f"{profile.id} cannot use $web_search with thinking on; set thinking=False."
             )
     if tool_choice is not None:
-        names = {t["function"]["name"] for t in declared if t["type"] == "function"}
+        names = {name for name, kind in declared.items() if kind == "function"}
         body["tool_choice"] = _tool_choice_to_wire(
             tool_choice,
             profile=profile,
@@ -244,6 +258,14 @@ def _add_tools(
             adjustments=adjustments,
         )
     return web_search
+
+
+def _json_value(value: Any, name: str) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} is sent as given and must be plain JSON data: {exc}.") from None
+    return value
 
 
 def _logprobs(settings: ChatSettings) -> dict[str, Any]:
@@ -371,6 +393,10 @@ def build_chat_request(
         body["stop"] = _stop_to_wire(settings.stop)
     if settings.prompt_cache_key is not None:
         body["prompt_cache_key"] = settings.prompt_cache_key
+    if settings.prompt_cache_options is not None:
+        body["prompt_cache_options"] = _json_value(
+            settings.prompt_cache_options, "prompt_cache_options"
+        )
     if settings.safety_identifier is not None:
         body["safety_identifier"] = settings.safety_identifier
     body.update(_logprobs(settings))

@@ -17,8 +17,9 @@ class ThinkingState:
     Attributes:
         enabled: Whether the model thinks in this request.
         keep: Whether earlier reasoning is preserved (every assistant turn needs it back).
-        effort: The ``reasoning_effort`` sent, when any.
-        wire: Top-level body fields to add (``thinking`` and/or ``reasoning_effort``).
+        effort: The reasoning effort sent, when any.
+        wire: Top-level body fields to add: ``thinking`` and/or ``reasoning_effort``, never an
+            effort in both places (see :data:`~kimi_core.profiles.EffortField`).
     """
 
     enabled: bool
@@ -56,8 +57,7 @@ def resolve_thinking(
     wire: dict[str, Any] = {}
 
     if reasoning_effort is not None:
-        _check_effort(profile, thinking, reasoning_effort)
-        wire["reasoning_effort"] = reasoning_effort
+        wire.update(_effort_wire(profile, thinking, reasoning_effort))
 
     if form == "none":
         if thinking:
@@ -78,7 +78,8 @@ def resolve_thinking(
             raise ValueError(f"{model} always thinks and cannot disable it; {hint}.")
         if preserve_thinking and not (profile.accepts_keep or profile.keep_always):
             raise ValueError(f"{model} does not support preserve_thinking; leave it False.")
-        # Sent as nothing: k2.7-code only accepts {"type": "enabled"} and K3 has no thinking field.
+        # No thinking object: k2.7-code only accepts {"type": "enabled"}, and on K3 an omitted
+        # object means enabled with keep "all" (13.1); the effort goes where the profile says.
         keep = profile.keep_always or preserve_thinking
         return ThinkingState(enabled=True, keep=keep, effort=reasoning_effort, wire=wire)
 
@@ -96,21 +97,57 @@ def resolve_thinking(
                 f"set thinking=True or preserve_thinking=False."
             )
     if thinking is not None or preserve_thinking:
-        thinking_obj: dict[str, Any] = {"type": "enabled" if enabled else "disabled"}
-        if preserve_thinking:
-            thinking_obj["keep"] = "all"
-        wire["thinking"] = thinking_obj
+        wire["thinking"] = _switch(model, enabled, preserve_thinking, wire.get("thinking", {}))
     keep = enabled and (preserve_thinking or profile.keep_always)
     return ThinkingState(enabled=enabled, keep=keep, effort=reasoning_effort, wire=wire)
 
 
+def _switch(
+    model: str, enabled: bool, preserve_thinking: bool, effort: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``thinking`` object of a toggle model, with the effort inside when it goes there."""
+    if not enabled and effort:
+        raise ValueError(
+            f"reasoning_effort={effort['effort']!r} needs thinking on, but thinking=False for "
+            f"{model}; drop one of them."
+        )
+    switch: dict[str, Any] = {"type": "enabled" if enabled else "disabled"}
+    if preserve_thinking:
+        switch["keep"] = "all"
+    return {**switch, **effort}
+
+
+def _effort_wire(profile: ModelProfile, thinking: bool | None, effort: str) -> dict[str, Any]:
+    """The effort in the one field the profile names: never in both (kimi-api.md 13.1)."""
+    _check_effort(profile, thinking, effort)
+    if profile.effort_field == "thinking.effort":
+        return {"thinking": {"effort": effort}}  # an omitted type means enabled
+    return {"reasoning_effort": effort}
+
+
+# Levels other providers use that Kimi refuses (kimi-api.md 13.1), and the closest Kimi level.
+_FOREIGN_EFFORTS = {"none": "low", "minimal": "low", "medium": "high", "xhigh": "max"}
+
+
 def _check_effort(profile: ModelProfile, thinking: bool | None, reasoning_effort: str) -> None:
     model = profile.id
+    if not isinstance(reasoning_effort, str):
+        # The API answers an object with 400 "the reasoning_effort field (expected type string)".
+        raise TypeError(
+            f"reasoning_effort must be a string such as 'high', got "
+            f"{type(reasoning_effort).__name__}; pass the level itself, not an object."
+        )
     if reasoning_effort not in profile.effort_levels:
         if profile.effort_levels:
             allowed = ", ".join(repr(level) for level in profile.effort_levels)
+            closest = _FOREIGN_EFFORTS.get(reasoning_effort)
+            hint = (
+                f" ({reasoning_effort!r} is another provider's level; the closest is {closest!r})"
+                if closest in profile.effort_levels
+                else ""
+            )
             raise ValueError(
-                f"reasoning_effort={reasoning_effort!r} is not valid for {model}; "
+                f"reasoning_effort={reasoning_effort!r} is not valid for {model}{hint}; "
                 f"use one of {allowed} or None."
             )
         hint = (

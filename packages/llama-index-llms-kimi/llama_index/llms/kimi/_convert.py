@@ -28,13 +28,15 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
     VideoBlock,
 )
+from llama_index.core.tools.types import BaseTool
 
 if TYPE_CHECKING:
     from kimi_core import ChatResult, Usage, WebSearch
-    from llama_index.core.tools.types import BaseTool
 
 __all__ = [
+    "DYNAMIC_TOOLS_KEY",
     "assistant_message",
+    "dynamic_tools",
     "from_kimi_result",
     "response_kwargs",
     "response_logprobs",
@@ -61,6 +63,8 @@ _ROLES: dict[MessageRole, Role] = {
 Part = TextPart | ImagePart | VideoPart
 
 BUILTIN_CALLS_KEY = "builtin_tool_calls"
+DYNAMIC_TOOLS_KEY = "tools"
+"""The system ``ChatMessage.additional_kwargs`` key whose tools Kimi loads mid-conversation (K3)."""
 
 
 def to_kimi_messages(messages: Sequence[ChatMessage]) -> list[Message]:
@@ -99,6 +103,8 @@ def _to_kimi_message(message: ChatMessage, index: int) -> Message:
             tool_calls = _calls_from_wire(extra.get("tool_calls"))
         tool_calls += _calls_from_wire(extra.get(BUILTIN_CALLS_KEY), builtin=True)
     content = _content(parts)
+    if DYNAMIC_TOOLS_KEY in extra:
+        return _system_tools(role, content, extra[DYNAMIC_TOOLS_KEY], index)
     if content is None and role == "tool":
         # A tool that returned nothing (LlamaIndex gives its output no blocks) still answers.
         content = ""
@@ -111,6 +117,43 @@ def _to_kimi_message(message: ChatMessage, index: int) -> Message:
         name=extra.get("name"),
         partial=bool(extra.get("partial", False)),
     )
+
+
+def _system_tools(role: Role, content: object, tools: Any, index: int) -> Message:
+    if role != "system":
+        raise ValueError(
+            f"Message {index} ({role}) carries additional_kwargs[{DYNAMIC_TOOLS_KEY!r}], but only "
+            "system messages can load tools (the API answers 400); use "
+            "llama_index.llms.kimi.system_tools_message(...) or pass them as tools."
+        )
+    if isinstance(tools, str | bytes | dict) or not isinstance(tools, Sequence):
+        raise ValueError(
+            f"Message {index}: additional_kwargs[{DYNAMIC_TOOLS_KEY!r}] must be a list of tools, "
+            f"got {type(tools).__name__}."
+        )
+    if content:
+        raise ValueError(
+            f"Message {index} loads tools, so it must have no text (the API answers 400); put "
+            "the instructions in a separate system message."
+        )
+    return Message.system_tools(dynamic_tools(tools))
+
+
+def dynamic_tools(
+    tools: Sequence[Any], *, strict: bool | None = None
+) -> list[FunctionTool | dict[str, Any]]:
+    """The tools of a system message, in order, as kimi-core takes them.
+
+    LlamaIndex tools are converted as for tool calling; kimi-core ``FunctionTool`` objects and
+    OpenAI-style dicts pass as they are.
+    """
+    out: list[FunctionTool | dict[str, Any]] = []
+    for tool in tools:
+        if isinstance(tool, BaseTool):
+            out.extend(to_kimi_tools([tool], strict=strict))
+        else:
+            out.append(tool)
+    return out
 
 
 def _content(parts: list[Part]) -> str | list[Part] | None:

@@ -90,6 +90,7 @@ _SETTING_OVERRIDES = frozenset(
         "frequency_penalty",
         "stop",
         "prompt_cache_key",
+        "prompt_cache_options",
         "safety_identifier",
         "logprobs",
         "top_logprobs",
@@ -134,6 +135,8 @@ class Kimi(FunctionCallingLLM):
         timeout: Seconds per request.
         max_retries: Retries of retryable failures (one retry layer, in kimi-core).
         prompt_cache_key: A stable session id that improves prompt-cache hits.
+        prompt_cache_options: Sent verbatim as ``prompt_cache_options`` (cache-write TTL ``5m`` /
+            ``1h``); a pass-through, as the field's shape is not public.
         tool_choice_policy: When the model rejects a forced ``tool_choice`` (``tool_required``,
             a named tool) in its thinking state: ``"downgrade"`` sends ``"auto"``, ``"error"``
             raises ``ValueError`` before the request.
@@ -178,6 +181,10 @@ class Kimi(FunctionCallingLLM):
     timeout: float = Field(default=DEFAULT_TIMEOUT, description="Seconds per request.", gt=0)
     max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
     prompt_cache_key: str | None = Field(default=None, description="Prompt-cache session id.")
+    prompt_cache_options: Any = Field(
+        default=None,
+        description="Sent verbatim as prompt_cache_options (cache-write TTL); shape not public.",
+    )
     tool_choice_policy: Literal["downgrade", "error"] = Field(
         default="downgrade",
         description="A forced tool_choice the model rejects: send 'auto', or raise.",
@@ -227,6 +234,7 @@ class Kimi(FunctionCallingLLM):
             logprobs=self.logprobs,
             top_logprobs=self.top_logprobs,
             prompt_cache_key=self.prompt_cache_key,
+            prompt_cache_options=self.prompt_cache_options,
             tool_choice_policy=self.tool_choice_policy,
             extra_body=dict(self.additional_kwargs) or None,
         )
