@@ -173,3 +173,66 @@ def guard_connections() -> Iterator[Connections]:
     finally:
         socket.socket.connect = original  # type: ignore[method-assign]
         socket.socket.connect_ex = original_ex  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class RefusedCase:
+    """A media URL that must be refused before any connection, and why.
+
+    Attributes:
+        url: The URL; ``{port}`` is a loopback server that must see no request.
+        answers: What a stub resolver answers for its host (None: no resolver needed).
+        reason: A part of the error message naming the address class.
+    """
+
+    url: str
+    answers: tuple[str, ...] | None
+    reason: str
+
+
+# Every refused address class, as a URL an end user could send. Names with stub answers stand for
+# public-looking hosts whose DNS points inside (no DNS query is made).
+REFUSED = {
+    "loopback": RefusedCase("http://127.0.0.1:{port}/cat.png", None, "is a loopback address"),
+    "loopback-ipv6": RefusedCase("http://[::1]:{port}/cat.png", None, "is a loopback address"),
+    "loopback-decimal": RefusedCase("http://2130706433:{port}/cat.png", None, "loopback"),
+    "loopback-hex": RefusedCase("http://0x7f.0.0.1:{port}/cat.png", None, "loopback"),
+    "loopback-short": RefusedCase("http://127.1:{port}/cat.png", None, "loopback"),
+    "localhost": RefusedCase("http://localhost:{port}/cat.png", None, "(localhost)"),
+    "loopback-by-dns": RefusedCase(
+        "http://img.example.com:{port}/cat.png", ("127.0.0.1",), "resolves to 127.0.0.1"
+    ),
+    "private-10": RefusedCase("http://10.0.0.5/cat.png", None, "private (RFC 1918)"),
+    "private-172": RefusedCase("http://172.16.0.1/cat.png", None, "private (RFC 1918)"),
+    "private-192": RefusedCase("http://192.168.1.1/cat.png", None, "private (RFC 1918)"),
+    "private-by-dns": RefusedCase(
+        "https://img.example.com/cat.png", ("93.184.215.14", "10.0.0.7"), "resolves to 10.0.0.7"
+    ),
+    "cloud-metadata": RefusedCase("http://169.254.169.254/latest/meta-data/", None, "link-local"),
+    "metadata-name": RefusedCase(
+        "http://metadata.google.internal/computeMetadata/v1/", None, "cloud metadata"
+    ),
+    "link-local-ipv6": RefusedCase("http://[fe80::1]/cat.png", None, "link-local"),
+    "cgnat": RefusedCase("http://100.64.0.1/cat.png", None, "carrier-grade NAT"),
+    "unique-local": RefusedCase("http://[fd00::1]/cat.png", None, "unique-local"),
+    "site-local": RefusedCase("http://[fec0::1]/cat.png", None, "site-local"),
+    "multicast": RefusedCase("http://224.0.0.1/cat.png", None, "multicast"),
+    "multicast-ipv6": RefusedCase("http://[ff02::1]/cat.png", None, "multicast"),
+    "unspecified": RefusedCase("http://0.0.0.0:{port}/cat.png", None, "unspecified"),
+    "unspecified-ipv6": RefusedCase("http://[::]:{port}/cat.png", None, "unspecified"),
+    "reserved": RefusedCase("http://240.0.0.1/cat.png", None, "reserved"),
+    "broadcast": RefusedCase("http://255.255.255.255/cat.png", None, "reserved"),
+    "ipv4-mapped-metadata": RefusedCase(
+        "http://[::ffff:169.254.169.254]/", None, "IPv4-mapped form of 169.254.169.254"
+    ),
+    "ipv4-mapped-by-dns": RefusedCase(
+        "http://img.example.com/cat.png", ("::ffff:10.0.0.1",), "IPv4-mapped form of 10.0.0.1"
+    ),
+    "ipv4-compatible": RefusedCase(
+        "http://[::127.0.0.1]:{port}/cat.png", None, "IPv4-compatible form of 127.0.0.1"
+    ),
+    "nat64-metadata": RefusedCase(
+        "http://[64:ff9b::a9fe:a9fe]/", None, "NAT64 form of 169.254.169.254"
+    ),
+    "6to4-private": RefusedCase("http://[2002:a00:1::]/cat.png", None, "6to4 form of 10.0.0.1"),
+}
