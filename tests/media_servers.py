@@ -12,7 +12,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -188,6 +188,16 @@ class RefusedCase:
     url: str
     answers: tuple[str, ...] | None
     reason: str
+
+    def resolver(self) -> Callable[[str, int], list[str]]:
+        """A stub resolver giving ``answers``; without answers, one that fails the test if asked."""
+
+        def resolve(host: str, port: int) -> list[str]:
+            if self.answers is None:
+                raise AssertionError(f"{host} was resolved, but must be refused without a lookup")
+            return list(self.answers)
+
+        return resolve
 
 
 # Every refused address class, as a URL an end user could send. Names with stub answers stand for

@@ -21,7 +21,6 @@ from media_servers import (
     PNG,
     REFUSED,
     MediaServer,
-    RefusedCase,
     Route,
     guard_connections,
     running_media_server,
@@ -55,21 +54,12 @@ def _sent_image(emu: KimiEmulator) -> Any:
     return emu.chat_requests[-1]["messages"][-1]["content"][1]
 
 
-def _no_dns(host: str, port: int) -> list[str]:
-    raise AssertionError(f"{host} was resolved, but it must be refused without a lookup")
-
-
-def _case_policy(case: RefusedCase) -> MediaPolicy:
-    answers = case.answers
-    return MediaPolicy(resolver=_no_dns if answers is None else lambda host, port: list(answers))
-
-
 @pytest.mark.parametrize("use_async", [False, True], ids=["invoke", "ainvoke"])
 @pytest.mark.parametrize("name", list(REFUSED))
 async def test_refused_before_any_connection(kimi_emulator, server, name, use_async):
     case = REFUSED[name]
     url = case.url.format(port=server.port)
-    model = _model(kimi_emulator, media=_case_policy(case))
+    model = _model(kimi_emulator, media=MediaPolicy(resolver=case.resolver()))
     messages = _image(url, openai_style=name.endswith("dns"))
     with guard_connections() as seen, pytest.raises(ValueError) as error:
         await (model.ainvoke(messages) if use_async else _sync(model.invoke, messages))

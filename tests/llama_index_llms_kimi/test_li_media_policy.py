@@ -20,7 +20,6 @@ from media_servers import (
     PNG,
     REFUSED,
     MediaServer,
-    RefusedCase,
     Route,
     guard_connections,
     running_media_server,
@@ -47,15 +46,6 @@ def _sent_media(kimi_emulator: Any) -> Any:
     return kimi_emulator.chat_requests[-1]["messages"][-1]["content"][1]
 
 
-def _no_dns(host: str, port: int) -> list[str]:
-    raise AssertionError(f"{host} was resolved, but it must be refused without a lookup")
-
-
-def _case_policy(case: RefusedCase) -> MediaPolicy:
-    answers = case.answers
-    return MediaPolicy(resolver=_no_dns if answers is None else lambda host, port: list(answers))
-
-
 async def _chat(llm: Kimi, messages: list[ChatMessage], use_async: bool, **kwargs: Any) -> Any:
     return await llm.achat(messages, **kwargs) if use_async else llm.chat(messages, **kwargs)
 
@@ -64,7 +54,7 @@ async def _chat(llm: Kimi, messages: list[ChatMessage], use_async: bool, **kwarg
 @pytest.mark.parametrize("name", list(REFUSED))
 async def test_refused_before_any_connection(make_llm, kimi_emulator, server, name, use_async):
     case = REFUSED[name]
-    llm = make_llm(media=_case_policy(case))
+    llm = make_llm(media=MediaPolicy(resolver=case.resolver()))
     with guard_connections() as seen, pytest.raises(ValueError) as error:
         await _chat(llm, _image(case.url.format(port=server.port)), use_async)
     assert case.reason in str(error.value)

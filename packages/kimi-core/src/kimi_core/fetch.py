@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -402,30 +403,64 @@ def _next_url(hop: _Hop, response: httpcore2.Response, hops: int, policy: MediaP
         raise ValueError(msg) from None
 
 
-def _check_head(hop: _Hop, response: httpcore2.Response, limit: int, too_big: LimitError) -> str:
-    if not 200 <= response.status < 300:
-        raise ValueError(f"could not download media from {hop.shown}: HTTP {response.status}.")
-    encoding = _header(response, b"content-encoding").lower()
-    if encoding not in ("", "identity"):
-        raise ValueError(
-            f"could not download media from {hop.shown}: the server sent it {encoding}-encoded "
-            "although only identity was accepted."
-        )
-    length = _header(response, b"content-length")
-    if length.isdigit() and int(length) > limit:
-        raise too_big(hop.shown)
-    return _header(response, b"content-type")
+class _Body:
+    """The response of the final hop: its head checked, its bytes counted as they arrive."""
+
+    def __init__(
+        self, hop: _Hop, response: httpcore2.Response, limit: int, too_big: LimitError
+    ) -> None:
+        if not 200 <= response.status < 300:
+            raise ValueError(f"could not download media from {hop.shown}: HTTP {response.status}.")
+        encoding = _header(response, b"content-encoding").lower()
+        if encoding not in ("", "identity"):
+            raise ValueError(
+                f"could not download media from {hop.shown}: the server sent it {encoding}-"
+                "encoded although only identity was accepted."
+            )
+        length = _header(response, b"content-length")
+        if length.isdigit() and int(length) > limit:
+            raise too_big(hop.shown)
+        self._content_type = _header(response, b"content-type")
+        self._error = functools.partial(too_big, hop.shown)
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise self._error()
+        self._chunks.append(chunk)
+
+    def result(self) -> Fetched:
+        return Fetched(b"".join(self._chunks), self._content_type)
 
 
-def _network_errors() -> tuple[type[Exception], ...]:
+@contextlib.contextmanager
+def _translated_errors(hop: _Hop, deadline: _Deadline) -> Iterator[None]:
     import httpcore2
 
-    return (
+    try:
+        yield
+    except httpcore2.TimeoutException:
+        raise _timed_out(hop.shown, deadline) from None
+    except (
         httpcore2.NetworkError,
         httpcore2.ProtocolError,
         httpcore2.UnsupportedProtocol,
         OSError,
-    )
+    ) as exc:
+        raise ValueError(f"could not download media from {hop.shown}: {exc!r}") from None
+
+
+def _request_args(hop: _Hop, deadline: _Deadline) -> dict[str, Any]:
+    logger.debug("downloading media from %s (%s)", hop.shown, hop.address)
+    return {
+        "method": "GET",
+        "url": _core_url(hop),
+        "headers": _request_headers(hop),
+        "extensions": _extensions(hop, deadline),
+    }
 
 
 def fetch(url: str, policy: MediaPolicy, limit: int, too_big: LimitError) -> Fetched:
@@ -448,39 +483,21 @@ def fetch(url: str, policy: MediaPolicy, limit: int, too_big: LimitError) -> Fet
     deadline = _Deadline(policy.timeout)
     via: str | None = None
     for hops in range(policy.max_redirects + 1):
-        gate = _Gate.open(url, policy, via)
-        hop = _resolve_now(gate, policy)
-        logger.debug("downloading media from %s (%s)", hop.shown, hop.address)
+        hop = _resolve_now(_Gate.open(url, policy, via), policy)
         backend = _network_backend(str(hop.address), deadline)
-        try:
-            with (
-                httpcore2.ConnectionPool(
-                    ssl_context=_ssl_context(), network_backend=backend, max_connections=1
-                ) as pool,
-                pool.stream(
-                    "GET",
-                    _core_url(hop),
-                    headers=_request_headers(hop),
-                    extensions=_extensions(hop, deadline),
-                ) as response,
-            ):
-                if response.status in _REDIRECTS:
-                    url, via = _next_url(hop, response, hops, policy), hop.shown
-                    continue
-                content_type = _check_head(hop, response, limit, too_big)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_stream():
-                    size += len(chunk)
-                    if size > limit:
-                        raise too_big(hop.shown)
-                    chunks.append(chunk)
-                return Fetched(b"".join(chunks), content_type)
-        except httpcore2.TimeoutException:
-            raise _timed_out(hop.shown, deadline) from None
-        except _network_errors() as exc:
-            raise ValueError(f"could not download media from {hop.shown}: {exc!r}") from None
-    raise AssertionError("unreachable: the redirect count is checked in _next_url")
+        with (
+            _translated_errors(hop, deadline),
+            httpcore2.ConnectionPool(ssl_context=_ssl_context(), network_backend=backend) as pool,
+            pool.stream(**_request_args(hop, deadline)) as response,
+        ):
+            if response.status in _REDIRECTS:
+                url, via = _next_url(hop, response, hops, policy), hop.shown
+                continue
+            body = _Body(hop, response, limit, too_big)
+            for chunk in response.iter_stream():
+                body.add(chunk)
+            return body.result()
+    raise AssertionError("unreachable: _next_url refuses one redirect too many")
 
 
 async def afetch(url: str, policy: MediaPolicy, limit: int, too_big: LimitError) -> Fetched:
@@ -490,36 +507,20 @@ async def afetch(url: str, policy: MediaPolicy, limit: int, too_big: LimitError)
     deadline = _Deadline(policy.timeout)
     via: str | None = None
     for hops in range(policy.max_redirects + 1):
-        gate = _Gate.open(url, policy, via)
-        hop = await _aresolve_now(gate, policy, deadline)
-        logger.debug("downloading media from %s (%s)", hop.shown, hop.address)
+        hop = await _aresolve_now(_Gate.open(url, policy, via), policy, deadline)
         backend = _anetwork_backend(str(hop.address), deadline)
-        try:
+        with _translated_errors(hop, deadline):
             async with (
                 httpcore2.AsyncConnectionPool(
-                    ssl_context=_ssl_context(), network_backend=backend, max_connections=1
+                    ssl_context=_ssl_context(), network_backend=backend
                 ) as pool,
-                pool.stream(
-                    "GET",
-                    _core_url(hop),
-                    headers=_request_headers(hop),
-                    extensions=_extensions(hop, deadline),
-                ) as response,
+                pool.stream(**_request_args(hop, deadline)) as response,
             ):
                 if response.status in _REDIRECTS:
                     url, via = _next_url(hop, response, hops, policy), hop.shown
                     continue
-                content_type = _check_head(hop, response, limit, too_big)
-                chunks: list[bytes] = []
-                size = 0
+                body = _Body(hop, response, limit, too_big)
                 async for chunk in response.aiter_stream():
-                    size += len(chunk)
-                    if size > limit:
-                        raise too_big(hop.shown)
-                    chunks.append(chunk)
-                return Fetched(b"".join(chunks), content_type)
-        except httpcore2.TimeoutException:
-            raise _timed_out(hop.shown, deadline) from None
-        except _network_errors() as exc:
-            raise ValueError(f"could not download media from {hop.shown}: {exc!r}") from None
-    raise AssertionError("unreachable: the redirect count is checked in _next_url")
+                    body.add(chunk)
+                return body.result()
+    raise AssertionError("unreachable: _next_url refuses one redirect too many")

@@ -120,24 +120,26 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address]
     return None
 
 
-def _v4_refusal(ip: ipaddress.IPv4Address) -> str | None:
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local (cloud metadata services live at 169.254.169.254)"
-    if ip in _CGNAT:
-        return "carrier-grade NAT (100.64.0.0/10)"
-    if any(ip in net for net in _RFC1918):
-        return "private (RFC 1918)"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.is_reserved:
-        return "reserved"
-    if not ip.is_global:
-        return "special-purpose, not globally routable"
-    return None
+# In order: the first match names the reason. Comparing an address with a network of the other
+# IP version is simply False, so one table serves both versions.
+_RULES: tuple[tuple[Callable[[IPAddress], bool], str], ...] = (
+    (lambda ip: ip.is_unspecified, "unspecified"),
+    (lambda ip: ip.is_loopback, "loopback"),
+    (lambda ip: ip.is_link_local, "link-local (where cloud metadata services live)"),
+    (lambda ip: ip in _CGNAT, "carrier-grade NAT (100.64.0.0/10)"),
+    (lambda ip: any(ip in net for net in _RFC1918), "private (RFC 1918)"),
+    (lambda ip: getattr(ip, "is_site_local", False), "site-local IPv6 (fec0::/10)"),
+    (lambda ip: ip in _UNIQUE_LOCAL, "unique-local IPv6 (fc00::/7)"),
+    (lambda ip: ip in _NAT64_LOCAL, "local-use NAT64 (64:ff9b:1::/48)"),
+    (lambda ip: ip.is_multicast, "multicast"),
+    (lambda ip: ip.is_reserved, "reserved"),
+    # Python's is_global alone is not enough: it calls multicast and site-local ranges global.
+    (lambda ip: not ip.is_global, "special-purpose, not globally routable"),
+)
+
+
+def _rule_refusal(ip: IPAddress) -> str | None:
+    return next((reason for matches, reason in _RULES if matches(ip)), None)
 
 
 def address_refusal(ip: IPAddress) -> str | None:
@@ -150,36 +152,16 @@ def address_refusal(ip: IPAddress) -> str | None:
     Returns:
         A short reason (``"loopback"``, ``"private (RFC 1918)"``, ...), or None.
     """
-    if isinstance(ip, ipaddress.IPv4Address):
-        return _v4_refusal(ip)
-    embedded = _embedded_v4(ip)
-    if embedded is not None:
-        form, v4 = embedded
-        inner = _v4_refusal(v4)
-        if inner is not None:
-            return f"{form} form of {v4}, which is {inner}"
-        if form == "IPv4-compatible":
-            return "IPv4-compatible (deprecated, reserved)"
-        return None  # a public IPv4 address reached through NAT64 / 6to4 / a mapped socket
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_site_local:
-        return "site-local IPv6 (fec0::/10)"
-    if ip in _UNIQUE_LOCAL:
-        return "unique-local IPv6 (fc00::/7)"
-    if ip in _NAT64_LOCAL:
-        return "local-use NAT64 (64:ff9b:1::/48)"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.is_reserved:
-        return "reserved"
-    if not ip.is_global:
-        return "special-purpose, not globally routable"
-    return None
+    embedded = _embedded_v4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    if embedded is None:
+        return _rule_refusal(ip)
+    form, v4 = embedded
+    inner = _rule_refusal(v4)
+    if inner is not None:
+        return f"{form} form of {v4}, which is {inner}"
+    if form == "IPv4-compatible":
+        return "IPv4-compatible (deprecated, reserved)"
+    return None  # a public IPv4 address reached through NAT64, 6to4 or a mapped socket
 
 
 @dataclass(frozen=True, slots=True)
