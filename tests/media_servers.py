@@ -212,9 +212,9 @@ REFUSED = {
     "loopback-by-dns": RefusedCase(
         "http://img.example.com:{port}/cat.png", ("127.0.0.1",), "resolves to 127.0.0.1"
     ),
-    "private-10": RefusedCase("http://10.0.0.5/cat.png", None, "private (RFC 1918)"),
-    "private-172": RefusedCase("http://172.16.0.1/cat.png", None, "private (RFC 1918)"),
-    "private-192": RefusedCase("http://192.168.1.1/cat.png", None, "private (RFC 1918)"),
+    "private-10": RefusedCase("http://10.0.0.5/cat.png", None, "private address (RFC 1918)"),
+    "private-172": RefusedCase("http://172.16.0.1/cat.png", None, "private address (RFC 1918)"),
+    "private-192": RefusedCase("http://192.168.1.1/cat.png", None, "private address (RFC 1918)"),
     "private-by-dns": RefusedCase(
         "https://img.example.com/cat.png", ("93.184.215.14", "10.0.0.7"), "resolves to 10.0.0.7"
     ),

@@ -187,9 +187,9 @@ class _Gate:
             reason = address_refusal(ip)
             if reason is not None:
                 where = (
-                    f"{ip} is a {reason} address"
+                    f"{ip} is {reason}"
                     if self.literal is not None
-                    else f"{self.host} resolves to {ip}, a {reason} address"
+                    else f"{self.host} resolves to {ip}, {reason}"
                 )
                 raise _refused(self.shown, where, self.host, self.via)
         return _Hop(self.url, self.shown, self.host, self.port, addresses[0])

@@ -123,18 +123,18 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address]
 # In order: the first match names the reason. Comparing an address with a network of the other
 # IP version is simply False, so one table serves both versions.
 _RULES: tuple[tuple[Callable[[IPAddress], bool], str], ...] = (
-    (lambda ip: ip.is_unspecified, "unspecified"),
-    (lambda ip: ip.is_loopback, "loopback"),
-    (lambda ip: ip.is_link_local, "link-local (where cloud metadata services live)"),
-    (lambda ip: ip in _CGNAT, "carrier-grade NAT (100.64.0.0/10)"),
-    (lambda ip: any(ip in net for net in _RFC1918), "private (RFC 1918)"),
-    (lambda ip: getattr(ip, "is_site_local", False), "site-local IPv6 (fec0::/10)"),
-    (lambda ip: ip in _UNIQUE_LOCAL, "unique-local IPv6 (fc00::/7)"),
-    (lambda ip: ip in _NAT64_LOCAL, "local-use NAT64 (64:ff9b:1::/48)"),
-    (lambda ip: ip.is_multicast, "multicast"),
-    (lambda ip: ip.is_reserved, "reserved"),
+    (lambda ip: ip.is_unspecified, "an unspecified address"),
+    (lambda ip: ip.is_loopback, "a loopback address"),
+    (lambda ip: ip.is_link_local, "a link-local address (where cloud metadata services live)"),
+    (lambda ip: ip in _CGNAT, "a carrier-grade NAT address (100.64.0.0/10)"),
+    (lambda ip: any(ip in net for net in _RFC1918), "a private address (RFC 1918)"),
+    (lambda ip: getattr(ip, "is_site_local", False), "a site-local IPv6 address (fec0::/10)"),
+    (lambda ip: ip in _UNIQUE_LOCAL, "a unique-local IPv6 address (fc00::/7)"),
+    (lambda ip: ip in _NAT64_LOCAL, "a local-use NAT64 address (64:ff9b:1::/48)"),
+    (lambda ip: ip.is_multicast, "a multicast address"),
+    (lambda ip: ip.is_reserved, "a reserved address"),
     # Python's is_global alone is not enough: it calls multicast and site-local ranges global.
-    (lambda ip: not ip.is_global, "special-purpose, not globally routable"),
+    (lambda ip: not ip.is_global, "a special-purpose address, not globally routable"),
 )
 
 
@@ -150,7 +150,7 @@ def address_refusal(ip: IPAddress) -> str | None:
     ranges, and IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 forms of any of those.
 
     Returns:
-        A short reason (``"loopback"``, ``"private (RFC 1918)"``, ...), or None.
+        A short reason (``"a loopback address"``, ...), or None.
     """
     embedded = _embedded_v4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
     if embedded is None:
@@ -158,9 +158,9 @@ def address_refusal(ip: IPAddress) -> str | None:
     form, v4 = embedded
     inner = _rule_refusal(v4)
     if inner is not None:
-        return f"{form} form of {v4}, which is {inner}"
+        return f"{'an' if form.startswith('IPv4') else 'a'} {form} form of {v4}, which is {inner}"
     if form == "IPv4-compatible":
-        return "IPv4-compatible (deprecated, reserved)"
+        return "an IPv4-compatible address (deprecated, reserved)"
     return None  # a public IPv4 address reached through NAT64, 6to4 or a mapped socket
 
 
