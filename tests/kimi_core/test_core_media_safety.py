@@ -281,7 +281,10 @@ def test_the_request_total_is_enforced_while_downloading(client, kimi_emulator, 
         urls = [server.url(f"/part{i}.png") for i in range(8)]
         message = Message.user([ImagePart(url=url) for url in urls])
         settings = ChatSettings(media=TRUST_LOOPBACK)
-        with pytest.raises(ValueError, match=r"add up to more than the API's 1000-byte request"):
+        with pytest.raises(
+            ValueError,
+            match=r"add up to more than the API's 1000-byte request limit with http://127",
+        ):
             client.complete(build_chat_request([message], settings))
         assert [path for path, _ in server.requests] == [f"/part{i}.png" for i in range(4)]
     assert kimi_emulator.chat_requests == []

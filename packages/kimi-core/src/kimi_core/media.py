@@ -198,8 +198,8 @@ def _cap_error(policy: MediaPolicy) -> Callable[[str], ValueError]:
 
 def _total_error(shown: str) -> ValueError:
     return ValueError(
-        f"the request's media add up to more than the API's {MAX_INLINE_BYTES}-byte request "
-        f"limit once {shown} is downloaded; upload some with the Files API "
+        f"the request's media would add up to more than the API's {MAX_INLINE_BYTES}-byte "
+        f"request limit with {shown}; upload some with the Files API "
         "(files.upload_media) and pass file ids, or set MediaPolicy(upload_over=...)."
     )
 
