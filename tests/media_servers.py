@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,6 +56,8 @@ class MediaServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     bytes_sent: int = 0
+
+    wrap_socket: Callable[[ssl.SSLContext], None] = lambda context: None
 
     def url(self, path: str, host: str | None = None) -> str:
         """The URL of ``path`` (under another host name, e.g. for a stub resolver)."""
@@ -117,6 +120,12 @@ def running_media_server(host: str = "127.0.0.1") -> Iterator[MediaServer]:
 
     server = Server((host, 0), Handler)
     state.port = server.server_address[1]
+
+    def wrap_socket(context: ssl.SSLContext) -> None:
+        # Serve HTTPS from now on (the handshake happens per accepted connection).
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+
+    state.wrap_socket = wrap_socket
     shown = f"[{host}]" if ":" in host else host
     state.base_url = f"http://{shown}:{state.port}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

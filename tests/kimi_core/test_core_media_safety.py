@@ -11,6 +11,9 @@ from __future__ import annotations
 import base64
 import ipaddress
 import logging
+import shutil
+import ssl
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -412,3 +415,46 @@ def test_no_secret_reaches_errors_or_logs(client, kimi_emulator, server, caplog)
         server.requests[0][1]["Authorization"]
         == "Basic " + base64.b64encode(b"alice:hunter2").decode()
     )
+
+
+# -- TLS to a pinned address -----------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(tmp_path) -> Iterator[tuple[int, list[str], ssl.SSLContext]]:
+    """An HTTPS loopback server with a certificate for img.example.test only."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=img.example.test",
+         "-addext", "subjectAltName=DNS:img.example.test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    names: list[str] = []
+    server_context.sni_callback = lambda sock, name, context: names.append(name)  # type: ignore[assignment,func-returns-value]
+    with running_media_server() as server:
+        server.routes["/cat.png"] = Route()
+        server.wrap_socket(server_context)
+        yield server.port, names, ssl.create_default_context(cafile=str(cert))
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_tls_to_the_pinned_address_checks_the_name(
+    client, kimi_emulator, tls_server, monkeypatch, use_async
+):
+    import kimi_core.fetch
+
+    port, names, trust = tls_server
+    monkeypatch.setattr(kimi_core.fetch, "_ssl_context", lambda: trust)
+    policy = MediaPolicy(allowed_hosts={"127.0.0.1"}, resolver=lambda host, p: ["127.0.0.1"])
+    good = _request(f"https://img.example.test:{port}/cat.png", policy)
+    await _complete(client, good, use_async)
+    assert _sent_image(kimi_emulator) == PNG_URL
+    assert names == ["img.example.test"]  # SNI is the URL's name, not the pinned address
+    wrong = _request(f"https://other.example.test:{port}/cat.png", policy)
+    with pytest.raises(ValueError, match="CERTIFICATE_VERIFY_FAILED"):
+        await _complete(client, wrong, use_async)
