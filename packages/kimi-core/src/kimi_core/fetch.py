@@ -103,12 +103,7 @@ class _Deadline:
 # -- the checks of one hop ----------------------------------------------------------------
 
 
-def _refused(shown: str, why: str, host: str, via: str | None) -> ValueError:
-    lead = (
-        f"refused to follow a redirect from {via} to {shown}"
-        if via
-        else (f"refused to fetch media from {shown}")
-    )
+def _refused(lead: str, why: str, host: str) -> ValueError:
     return ValueError(
         f"{lead}: {why}. Media URLs are fetched only from public internet addresses, so that "
         "content your users send cannot reach inside your network. If you trust this host, "
@@ -128,7 +123,7 @@ class _Gate:
     port: int
     literal: IPAddress | None
     trusted: bool
-    via: str | None
+    lead: str  # how a refusal of this hop starts
 
     @classmethod
     def open(cls, url: str, policy: MediaPolicy, via: str | None) -> _Gate:
@@ -143,23 +138,26 @@ class _Gate:
             raise ValueError(
                 f"cannot fetch media from {shown}: only http(s) URLs with a host are fetched."
             )
+        lead = (
+            f"refused to follow a redirect from {via} to {shown}"
+            if via
+            else f"refused to fetch media from {shown}"
+        )
         host = normalize_host(parsed.raw_host.decode("ascii"))
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         literal = literal_address(host)
         denied = parse_host_rules(policy.denied_hosts, "denied_hosts")
         if denied.matches_name(host) or (literal is not None and denied.matches_address(literal)):
-            raise ValueError(
-                f"refused to fetch media from {shown}: the host is in MediaPolicy.denied_hosts."
-            )
+            raise ValueError(f"{lead}: the host is in MediaPolicy.denied_hosts.")
         verdict = policy.url_hook(url) if policy.url_hook is not None else None
         if verdict is False:
-            raise ValueError(f"refused to fetch media from {shown}: MediaPolicy.url_hook said no.")
+            raise ValueError(f"{lead}: MediaPolicy.url_hook said no.")
         trusted = verdict is True or parse_host_rules(
             policy.allowed_hosts, "allowed_hosts"
         ).matches_name(host)
         if not trusted and literal is None and (reason := name_refusal(host)):
-            raise _refused(shown, f"{host} is {reason}", host, via)
-        return cls(parsed, shown, host, port, literal, trusted, via)
+            raise _refused(lead, f"{host} is {reason}", host)
+        return cls(parsed, shown, host, port, literal, trusted, lead)
 
     def pin(self, policy: MediaPolicy, answers: Iterable[str]) -> _Hop:
         """Check every resolved address; the hop connects to the first one."""
@@ -178,10 +176,7 @@ class _Gate:
         denied = parse_host_rules(policy.denied_hosts, "denied_hosts")
         for ip in addresses:
             if denied.matches_address(ip):
-                raise ValueError(
-                    f"refused to fetch media from {self.shown}: {self.host} resolves to {ip}, "
-                    "in MediaPolicy.denied_hosts."
-                )
+                raise ValueError(f"{self.lead}: {ip} is in MediaPolicy.denied_hosts.")
             if self.trusted or allowed.matches_address(ip):
                 continue
             reason = address_refusal(ip)
@@ -191,7 +186,7 @@ class _Gate:
                     if self.literal is not None
                     else f"{self.host} resolves to {ip}, {reason}"
                 )
-                raise _refused(self.shown, where, self.host, self.via)
+                raise _refused(self.lead, where, self.host)
         return _Hop(self.url, self.shown, self.host, self.port, addresses[0])
 
 
