@@ -183,6 +183,9 @@ class ChatKimi(BaseChatModel):
             Seconds per request.
         max_retries:
             Retries of retryable failures (overload, rate limit, 5xx, network).
+        media:
+            How http(s) image/video URLs are fetched (`kimi_core.MediaPolicy`): public
+            addresses only by default; also per call (`invoke(..., media=...)`).
 
     Instantiate:
         ```python

@@ -92,8 +92,8 @@ class MediaPolicy:
     max_bytes: int = 20 * 1024 * 1024
     timeout: float = 30.0
     upload_over: int | None = None
-    allowed_hosts: frozenset[str] = frozenset()
-    denied_hosts: frozenset[str] = frozenset()
+    allowed_hosts: Collection[str] = frozenset()
+    denied_hosts: Collection[str] = frozenset()
     url_hook: Callable[[str], bool | None] | None = None
     max_redirects: int = 5
     resolver: Callable[[str, int], Sequence[str]] | None = None
@@ -102,6 +102,7 @@ class MediaPolicy:
         for name in ("allowed_hosts", "denied_hosts"):
             value: Collection[str] = getattr(self, name)
             parse_host_rules(value, name)  # a typo fails here, not at the first download
+            # Stored frozen, so the policy stays hashable and nobody mutates it behind a model.
             object.__setattr__(self, name, frozenset(value))
         if self.timeout <= 0:
             raise ValueError("MediaPolicy.timeout must be a positive number of seconds.")
