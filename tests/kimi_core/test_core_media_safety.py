@@ -14,6 +14,7 @@ import logging
 import shutil
 import ssl
 import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -458,3 +459,23 @@ async def test_tls_to_the_pinned_address_checks_the_name(
     wrong = _request(f"https://other.example.test:{port}/cat.png", policy)
     with pytest.raises(ValueError, match="CERTIFICATE_VERIFY_FAILED"):
         await _complete(client, wrong, use_async)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_hanging_resolver_counts_against_the_deadline(client, kimi_emulator, use_async):
+    released = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        released.wait(30)
+        return ["93.184.215.14"]
+
+    request = _request(
+        "https://img.example.com/cat.png", MediaPolicy(resolver=hanging, timeout=0.3)
+    )
+    try:
+        with guard_connections() as seen, pytest.raises(ValueError, match=r"longer than 0\.3 s"):
+            await _complete(client, request, use_async)
+    finally:
+        released.set()
+    assert seen.other_than(kimi_emulator.port) == []
+    assert kimi_emulator.chat_requests == []

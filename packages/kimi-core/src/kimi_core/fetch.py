@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import functools
 import ipaddress
@@ -190,12 +191,21 @@ class _Gate:
         return _Hop(self.url, self.shown, self.host, self.port, addresses[0])
 
 
-def _resolve_now(gate: _Gate, policy: MediaPolicy) -> _Hop:
+@functools.cache
+def _resolver_threads() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="kimi-dns")
+
+
+def _resolve_now(gate: _Gate, policy: MediaPolicy, deadline: _Deadline) -> _Hop:
     if gate.literal is not None:
         return gate.pin(policy, [str(gate.literal)])
     resolver = policy.resolver or system_resolver
+    # getaddrinfo cannot be interrupted; waiting for it in a thread keeps the deadline.
+    future = _resolver_threads().submit(resolver, gate.host, gate.port)
     try:
-        answers = resolver(gate.host, gate.port)
+        answers = future.result(timeout=max(deadline.left(), 0))
+    except concurrent.futures.TimeoutError:
+        raise _timed_out(gate.shown, deadline) from None
     except OSError as exc:
         raise ValueError(f"could not download media from {gate.shown}: {exc}") from None
     return gate.pin(policy, answers)
@@ -478,7 +488,7 @@ def fetch(url: str, policy: MediaPolicy, limit: int, too_big: LimitError) -> Fet
     deadline = _Deadline(policy.timeout)
     via: str | None = None
     for hops in range(policy.max_redirects + 1):
-        hop = _resolve_now(_Gate.open(url, policy, via), policy)
+        hop = _resolve_now(_Gate.open(url, policy, via), policy, deadline)
         backend = _network_backend(str(hop.address), deadline)
         with (
             _translated_errors(hop, deadline),
