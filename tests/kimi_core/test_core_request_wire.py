@@ -347,11 +347,14 @@ def test_http_media_with_download_disabled_is_refused():
 
 
 def test_http_media_is_downloaded_and_inlined(client, kimi_emulator, replay_server):
+    from kimi_core import MediaPolicy
     from replay_http import Canned
 
     replay_server.serve(Canned(body=PNG, content_type="image/png"))
     url = replay_server.base_url.replace("/v1", "/cat.png")
-    request = build_chat_request([Message.user([ImagePart(url=url)])], ChatSettings())
+    # Loopback is refused by default; a test server is a host the app trusts.
+    settings = ChatSettings(media=MediaPolicy(allowed_hosts={"127.0.0.1"}))
+    request = build_chat_request([Message.user([ImagePart(url=url)])], settings)
     assert request.remote_media
     client.complete(request)
     sent = kimi_emulator.chat_requests[-1]["messages"][0]["content"][0]["image_url"]["url"]
@@ -364,7 +367,7 @@ def test_http_media_over_the_cap_is_refused(client, kimi_emulator, replay_server
 
     replay_server.serve(Canned(body=PNG * 10, content_type="image/png"))
     url = replay_server.base_url.replace("/v1", "/big.png")
-    settings = ChatSettings(media=MediaPolicy(max_bytes=50))
+    settings = ChatSettings(media=MediaPolicy(max_bytes=50, allowed_hosts={"127.0.0.1"}))
     request = build_chat_request([Message.user([ImagePart(url=url)])], settings)
     with pytest.raises(ValueError, match="download cap"):
         client.complete(request)
@@ -372,11 +375,13 @@ def test_http_media_over_the_cap_is_refused(client, kimi_emulator, replay_server
 
 
 def test_failed_download_is_a_clear_error(client, replay_server):
+    from kimi_core import MediaPolicy
     from replay_http import Canned
 
     replay_server.serve(Canned(status=404, body=b"nope", content_type="text/plain"))
     url = replay_server.base_url.replace("/v1", "/missing.png")
-    request = build_chat_request([Message.user([ImagePart(url=url)])], ChatSettings())
+    settings = ChatSettings(media=MediaPolicy(allowed_hosts={"127.0.0.1"}))
+    request = build_chat_request([Message.user([ImagePart(url=url)])], settings)
     with pytest.raises(ValueError, match="could not download media"):
         client.complete(request)
 

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from kimi_core import MediaPolicy
 from kimi_emulator import KimiEmulator
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_kimi import ChatKimi
@@ -83,7 +84,8 @@ def test_legacy_v0_data_blocks_are_normalised_first(kimi_emulator: KimiEmulator)
             {"type": "image", "source_type": "base64", "data": _PNG, "mime_type": "image/png"},
         ]
     )
-    _model(kimi_emulator).invoke([message])
+    # Loopback is refused by default; the test server is a host this app trusts.
+    _model(kimi_emulator, media=MediaPolicy(allowed_hosts={"127.0.0.1"})).invoke([message])
     assert _sent_user_content(kimi_emulator)[1] == {
         "type": "image_url",
         "image_url": {"url": f"data:image/png;base64,{_PNG}"},
@@ -120,7 +122,8 @@ def test_http_image_urls_are_downloaded_and_inlined(
     message = HumanMessage(
         [{"type": "text", "text": "What is this?"}, {"type": "image", "url": image_server}]
     )
-    _model(kimi_emulator).invoke([message])
+    # Loopback is refused by default; the test server is a host this app trusts.
+    _model(kimi_emulator, media=MediaPolicy(allowed_hosts={"127.0.0.1"})).invoke([message])
     assert _sent_user_content(kimi_emulator)[1] == {
         "type": "image_url",
         "image_url": {"url": f"data:image/png;base64,{_PNG}"},

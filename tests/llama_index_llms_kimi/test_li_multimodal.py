@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from kimi_core import MediaPolicy
 from llama_index.core.base.llms.types import (
     AudioBlock,
     ChatMessage,
@@ -121,7 +122,9 @@ async def test_documents_through_file_extract_async(make_llm, kimi_emulator) -> 
     assert "Quarterly revenue rose 12%." in kimi_emulator.chat_requests[0]["messages"][0]["content"]
 
 
-async def test_http_image_url_is_downloaded_and_inlined(llm, kimi_emulator, replay) -> None:
+async def test_http_image_url_is_downloaded_and_inlined(make_llm, kimi_emulator, replay) -> None:
+    # Loopback is refused by default; the test server is a host this app trusts.
+    llm = make_llm(media=MediaPolicy(allowed_hosts={"127.0.0.1"}))
     replay.files["/cat.png"] = ("image/png", PNG)
     url = replay.base_url.removesuffix("/v1") + "/cat.png"
     _ask(llm, ImageBlock(url=url))

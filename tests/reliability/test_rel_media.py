@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from kimi_core.media import MAX_INLINE_BYTES
+from kimi_core.media import MAX_INLINE_BYTES, MediaPolicy
 from kimi_emulator import KimiEmulator
 from langchain_core.messages import HumanMessage
 from langchain_kimi import ChatKimi
@@ -28,14 +28,18 @@ def _data_url(size: int) -> str:
     return "data:image/png;base64," + "A" * (size * 4 // 3 + 4)
 
 
+# The loopback test servers are hosts these apps trust (loopback is refused by default).
+TRUST_LOOPBACK = MediaPolicy(allowed_hosts={"127.0.0.1"})
+
+
 def _ask(framework: str, emu: KimiEmulator, urls: list[str], *, use_async: bool = False) -> Any:
     if framework == "langchain":
         content: list[Any] = [{"type": "image", "url": url} for url in urls]
-        model = ChatKimi(api_key=emu.api_key, base_url=emu.base_url)
+        model = ChatKimi(api_key=emu.api_key, base_url=emu.base_url, media=TRUST_LOOPBACK)
         message = [HumanMessage(content=[*content, {"type": "text", "text": "Describe."}])]
         return asyncio.run(model.ainvoke(message)) if use_async else model.invoke(message)
     blocks: list[Any] = [ImageBlock(url=url) for url in urls]
-    llm = Kimi(api_key=emu.api_key, base_url=emu.base_url)
+    llm = Kimi(api_key=emu.api_key, base_url=emu.base_url, media=TRUST_LOOPBACK)
     history = [ChatMessage(role="user", blocks=[*blocks, TextBlock(text="Describe.")])]
     return asyncio.run(llm.achat(history)) if use_async else llm.chat(history)
 

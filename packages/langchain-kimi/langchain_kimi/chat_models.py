@@ -12,6 +12,7 @@ from kimi_core import (
     ChatRequest,
     ChatSettings,
     KimiClient,
+    MediaPolicy,
     StreamDelta,
     ToolCall,
     WebSearch,
@@ -82,6 +83,7 @@ _SETTINGS = (
     "prompt_cache_options",
     "stream_usage",
     "tool_choice_policy",
+    "media",
 )
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
@@ -180,6 +182,9 @@ class ChatKimi(BaseChatModel):
             Seconds per request.
         max_retries:
             Retries of retryable failures (overload, rate limit, 5xx, network).
+        media:
+            How http(s) image/video URLs are fetched (`kimi_core.MediaPolicy`): public
+            addresses only by default; also per call (`invoke(..., media=...)`).
 
     Instantiate:
         ```python
@@ -270,7 +275,8 @@ class ChatKimi(BaseChatModel):
     Multimodal input:
         Standard `image` / `video` blocks (`base64` + `mime_type`, `url`, or a Files API
         `file_id`, sent as `ms://<id>`) and OpenAI-style `image_url` / `video_url` dicts.
-        http(s) URLs are downloaded and inlined (Kimi rejects public URLs).
+        http(s) URLs are downloaded and inlined (Kimi rejects public URLs), from public
+        addresses only unless `media=MediaPolicy(allowed_hosts=...)` allows more.
 
         ```python
         model.invoke(
@@ -342,6 +348,10 @@ class ChatKimi(BaseChatModel):
     tool_choice_policy: Literal["downgrade", "error"] = "downgrade"
     """When the model rejects a forced `tool_choice` in its thinking state: send `"auto"`, or
     raise `ValueError`."""
+    media: MediaPolicy = Field(default_factory=MediaPolicy, exclude=True)
+    """How http(s) image/video URLs are fetched (kimi-core `MediaPolicy`): public addresses only
+    by default; `allowed_hosts` for your own internal hosts, `download=False` to refuse URLs,
+    size and time limits. Per call: `invoke(..., media=MediaPolicy(...))`."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other request body fields, sent as given (e.g. `{"safety_identifier": "..."}`)."""
 

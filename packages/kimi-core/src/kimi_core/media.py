@@ -1,18 +1,22 @@
 """Media parts on the wire: what passes through, what is inlined, what is refused.
 
 The API accepts ``data:`` URLs and ``ms://<file_id>`` references only; public http(s) URLs are
-rejected by the server, so they are downloaded and inlined (size cap, timeout) when the policy
-allows it, or refused with a clear error before any request.
+rejected by the server, so they are downloaded and inlined when the policy allows it (public
+addresses only unless the app allows more, size caps, a deadline; see :mod:`kimi_core.fetch`), or
+refused with a clear error before any request.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kimi_core.fetch import afetch, fetch
 from kimi_core.messages import ImagePart, VideoPart
+from kimi_core.netguard import parse_host_rules
+from kimi_core.urls import redact_url
 
 __all__ = [
     "IMAGE_MIME_TYPES",
@@ -21,6 +25,7 @@ __all__ = [
     "MediaPolicy",
     "adownload_media",
     "ainline_remote_media",
+    "check_downloads_allowed",
     "check_inline_total",
     "download_media",
     "has_remote_media",
@@ -60,18 +65,49 @@ MAX_INLINE_BYTES = 100 * 1024 * 1024
 class MediaPolicy:
     """How media that the API cannot take as given is handled before sending.
 
+    By default an http(s) URL is downloaded only when every address its host resolves to is a
+    public internet address: loopback, private, link-local (cloud metadata), carrier-grade NAT,
+    unique/site-local IPv6, multicast, reserved and unspecified addresses, in any spelling, are
+    refused before any connection, on every redirect hop too.
+
     Attributes:
         download: Download and inline http(s) URLs; when False they raise ``ValueError``.
-        max_bytes: Largest single download (the API caps the whole request body at 100 MB).
-        timeout: Seconds allowed per download.
+        max_bytes: Largest single download (the API caps the whole request body at 100 MB, and
+            downloads are refused as soon as they would push the request past that).
+        timeout: Seconds one download may take in all (connects, redirects, every read).
         upload_over: Upload inline media larger than this many bytes through the Files API and
             send ``ms://<file_id>`` instead (each distinct content uploaded once); None: never.
+        allowed_hosts: Hosts fetched even when they resolve to internal addresses: names
+            (``"images.internal"``; ``".internal"`` for every subdomain), IP addresses or
+            networks (``"10.1.0.0/16"``, ``"127.0.0.1"``).
+        denied_hosts: Hosts never fetched, in the same forms; they win over everything else.
+        url_hook: Called with every URL (each redirect hop too) before it is resolved: True
+            fetches it even from internal addresses, False refuses it, None applies the rules.
+        max_redirects: Redirects followed per download.
+        resolver: ``(host, port) -> IP address strings``, for custom DNS; default: the system
+            resolver. Every address returned is checked; the connection goes to the first.
     """
 
     download: bool = True
     max_bytes: int = 20 * 1024 * 1024
     timeout: float = 30.0
     upload_over: int | None = None
+    allowed_hosts: Collection[str] = frozenset()
+    denied_hosts: Collection[str] = frozenset()
+    url_hook: Callable[[str], bool | None] | None = None
+    max_redirects: int = 5
+    resolver: Callable[[str, int], Sequence[str]] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("allowed_hosts", "denied_hosts"):
+            value: Collection[str] = getattr(self, name)
+            parse_host_rules(value, name)  # a typo fails here, not at the first download
+            # Stored frozen, so the policy stays hashable and nobody mutates it behind a model.
+            object.__setattr__(self, name, frozenset(value))
+        if self.timeout <= 0:
+            raise ValueError("MediaPolicy.timeout must be a positive number of seconds.")
+        if self.max_bytes < 0 or self.max_redirects < 0:
+            raise ValueError("MediaPolicy.max_bytes and max_redirects cannot be negative.")
 
 
 def _check_mime(kind: MediaKind, mime: str) -> str:
@@ -140,76 +176,67 @@ def media_part_to_wire(part: ImagePart | VideoPart, *, where: str) -> dict[str, 
             _check_inline_size(len(url) * 3 // 4, where)
         elif not url.startswith(("ms://", "http://", "https://")):
             raise ValueError(
-                f"{where}: unsupported {kind} URL scheme in {url[:40]!r}; use a data: URL, "
-                "ms://<file_id>, or an http(s) URL to download."
+                f"{where}: unsupported {kind} URL scheme in {redact_url(url)[:60]!r}; use a "
+                "data: URL, ms://<file_id>, or an http(s) URL to download."
             )
     return {"type": f"{kind}_url", f"{kind}_url": {"url": url}}
 
 
-def _finish_download(url: str, kind: MediaKind, mime: str, chunks: list[bytes]) -> str:
+def _finish_download(kind: MediaKind, mime: str, data: bytes) -> str:
     mime = _check_mime(kind, mime.split(";", 1)[0].strip() or "application/octet-stream")
-    return f"data:{mime};base64,{base64.b64encode(b''.join(chunks)).decode('ascii')}"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _too_big(url: str, policy: MediaPolicy) -> ValueError:
+def _cap_error(policy: MediaPolicy) -> Callable[[str], ValueError]:
+    def error(shown: str) -> ValueError:
+        return ValueError(
+            f"media at {shown} is larger than the {policy.max_bytes} byte download cap; upload "
+            "it with the Files API and pass file_id instead, or raise MediaPolicy.max_bytes."
+        )
+
+    return error
+
+
+def _total_error(shown: str) -> ValueError:
     return ValueError(
-        f"media at {url} is larger than the {policy.max_bytes} byte download cap; upload it "
-        "with the Files API and pass file_id instead, or raise MediaPolicy.max_bytes."
+        f"the request's media would add up to more than the API's {MAX_INLINE_BYTES}-byte "
+        f"request limit with {shown}; upload some with the Files API "
+        "(files.upload_media) and pass file ids, or set MediaPolicy(upload_over=...)."
     )
 
 
-def download_media(url: str, kind: MediaKind, policy: MediaPolicy) -> str:
-    """Download an http(s) media URL and return it as a ``data:`` URL (sync).
+def _limits(policy: MediaPolicy, room: int | None) -> tuple[int, Callable[[str], ValueError]]:
+    if room is not None and room < policy.max_bytes:
+        return max(room, 0), _total_error
+    return policy.max_bytes, _cap_error(policy)
+
+
+def download_media(
+    url: str, kind: MediaKind, policy: MediaPolicy, *, room: int | None = None
+) -> str:
+    """Download an http(s) media URL under ``policy`` and return it as a ``data:`` URL (sync).
+
+    Args:
+        url: The URL.
+        kind: ``"image"`` or ``"video"`` (the content type must fit).
+        policy: Addresses, hosts, hook, size and time limits.
+        room: Bytes the request can still take (None: only ``policy.max_bytes`` applies).
 
     Raises:
-        ValueError: Download failed, timed out, was too large, or the type is unsupported.
+        ValueError: Refused, failed, timed out, too large, or of an unsupported type.
     """
-    import httpx2
-
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        with (
-            httpx2.Client(timeout=policy.timeout, follow_redirects=True) as client,
-            client.stream("GET", url) as response,
-        ):
-            response.raise_for_status()
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > policy.max_bytes:
-                    raise _too_big(url, policy)
-                chunks.append(chunk)
-            mime = response.headers.get("content-type", "")
-    except httpx2.HTTPError as exc:
-        raise ValueError(f"could not download media from {url}: {exc}") from exc
-    return _finish_download(url, kind, mime, chunks)
+    limit, too_big = _limits(policy, room)
+    fetched = fetch(url, policy, limit, too_big)
+    return _finish_download(kind, fetched.content_type, fetched.data)
 
 
-async def adownload_media(url: str, kind: MediaKind, policy: MediaPolicy) -> str:
-    """Download an http(s) media URL and return it as a ``data:`` URL (async).
-
-    Raises:
-        ValueError: Download failed, timed out, was too large, or the type is unsupported.
-    """
-    import httpx2
-
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async with (
-            httpx2.AsyncClient(timeout=policy.timeout, follow_redirects=True) as client,
-            client.stream("GET", url) as response,
-        ):
-            response.raise_for_status()
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > policy.max_bytes:
-                    raise _too_big(url, policy)
-                chunks.append(chunk)
-            mime = response.headers.get("content-type", "")
-    except httpx2.HTTPError as exc:
-        raise ValueError(f"could not download media from {url}: {exc}") from exc
-    return _finish_download(url, kind, mime, chunks)
+async def adownload_media(
+    url: str, kind: MediaKind, policy: MediaPolicy, *, room: int | None = None
+) -> str:
+    """Async :func:`download_media`."""
+    limit, too_big = _limits(policy, room)
+    fetched = await afetch(url, policy, limit, too_big)
+    return _finish_download(kind, fetched.content_type, fetched.data)
 
 
 _KINDS: tuple[tuple[str, MediaKind], ...] = (("image_url", "image"), ("video_url", "video"))
@@ -279,13 +306,48 @@ def needs_client_work(messages: list[dict[str, Any]], policy: MediaPolicy) -> bo
     return policy.upload_over is not None and bool(large_inline_media(messages, policy.upload_over))
 
 
+def _room(messages: list[dict[str, Any]], policy: MediaPolicy) -> int | None:
+    # With upload_over, big downloads leave the body for the Files API: only max_bytes applies.
+    if policy.upload_over is not None:
+        return None
+    inline = [ref["url"] for ref, _ in _media_refs(messages) if ref["url"].startswith("data:")]
+    return MAX_INLINE_BYTES - sum(len(url) * 3 // 4 for url in inline)
+
+
 def inline_remote_media(messages: list[dict[str, Any]], policy: MediaPolicy) -> None:
-    """Replace every http(s) media URL in wire messages by a downloaded ``data:`` URL, in place."""
+    """Replace every http(s) media URL in wire messages by a downloaded ``data:`` URL, in place.
+
+    Downloads run one after another; each may only fill what the request body has left, so a
+    request that cannot be sent is refused at the first download that overflows it.
+    """
+    check_downloads_allowed(messages, policy)
     for ref, kind in _pending(messages):
-        ref["url"] = download_media(ref["url"], kind, policy)
+        ref["url"] = download_media(ref["url"], kind, policy, room=_room(messages, policy))
 
 
 async def ainline_remote_media(messages: list[dict[str, Any]], policy: MediaPolicy) -> None:
     """Async :func:`inline_remote_media`."""
+    check_downloads_allowed(messages, policy)
     for ref, kind in _pending(messages):
-        ref["url"] = await adownload_media(ref["url"], kind, policy)
+        room = _room(messages, policy)
+        ref["url"] = await adownload_media(ref["url"], kind, policy, room=room)
+
+
+def check_downloads_allowed(messages: list[dict[str, Any]], policy: MediaPolicy) -> None:
+    """Refuse http(s) media URLs when the policy switches downloads off.
+
+    Raises:
+        ValueError: Naming the first URL (without secrets) and the two ways to send it instead.
+    """
+    if policy.download:
+        return
+    for ref, kind in _pending(messages):
+        raise ValueError(
+            f"the {kind} URL {redact_url(ref['url'])} cannot be sent: the Kimi API rejects public "
+            "URLs and media download is disabled (MediaPolicy(download=False)). Send the bytes "
+            f"instead (a data:{kind}/...;base64,... URL; LangChain: a {{'type': '{kind}', "
+            f"'base64': ..., 'mime_type': ...}} block; LlamaIndex: "
+            f"{'ImageBlock(image=...)' if kind == 'image' else 'VideoBlock(video=...)'}), or "
+            "upload the file with the Files API (client.files.upload_media) and pass its "
+            "file_id, sent as ms://<file_id>."
+        )

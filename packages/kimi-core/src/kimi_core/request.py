@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kimi_core.convert import messages_to_wire, tools_to_wire, unique_tool_names
-from kimi_core.media import MediaPolicy, check_inline_total, has_remote_media, needs_client_work
+from kimi_core.media import (
+    MediaPolicy,
+    check_downloads_allowed,
+    check_inline_total,
+    needs_client_work,
+)
 from kimi_core.messages import Message, Tool
 from kimi_core.profiles import ModelProfile, get_profile
 from kimi_core.sampling import check_sampling
@@ -414,13 +419,8 @@ def build_chat_request(
         raise ValueError("web_search_max_rounds must be at least 1.")
     if settings.extra_body:
         body.update(settings.extra_body)
+    check_downloads_allowed(body["messages"], settings.media)
     remote = needs_client_work(body["messages"], settings.media)
-    if remote and not settings.media.download and has_remote_media(body["messages"]):
-        raise ValueError(
-            "an http(s) media URL was given, but the Kimi API rejects public URLs and media "
-            "download is disabled (MediaPolicy.download=False); pass a data: URL, bytes with "
-            "mime_type, or a Files API file_id instead."
-        )
     return ChatRequest(
         body=body,
         profile=profile,

@@ -14,6 +14,7 @@ from kimi_core import (
     ChatResult,
     ChatSettings,
     KimiClient,
+    MediaPolicy,
     Tool,
     build_chat_request,
     check_thinking_and_sampling,
@@ -94,6 +95,7 @@ _SETTING_OVERRIDES = frozenset(
         "safety_identifier",
         "logprobs",
         "top_logprobs",
+        "media",
     }
 )
 _REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search", "extra_body"})
@@ -150,6 +152,10 @@ class Kimi(FunctionCallingLLM):
             network read come as one response. Nothing waits for more bytes, so this adds no
             latency; since every response carries the whole message so far, it keeps a long
             answer from being copied once per token. False gives one response per server event.
+        media: How http(s) image/video URLs are fetched (``kimi_core.MediaPolicy``): public
+            addresses only by default; ``allowed_hosts`` for your own internal hosts,
+            ``download=False`` to refuse URLs, size and time limits. Also per call
+            (``llm.chat(messages, media=MediaPolicy(...))``). Not serialized (it may hold hooks).
     """
 
     # Knobs set after construction (llm.thinking = False) are checked and applied like the
@@ -200,6 +206,11 @@ class Kimi(FunctionCallingLLM):
     coalesce_stream: bool = Field(
         default=True, description="Merge stream events that arrived in one network read."
     )
+    media: MediaPolicy = Field(
+        default_factory=MediaPolicy,
+        exclude=True,
+        description="How http(s) image/video URLs are fetched (kimi-core MediaPolicy).",
+    )
 
     _client: KimiClient = PrivateAttr()
     _extractor: DocumentExtractor = PrivateAttr(default_factory=DocumentExtractor)
@@ -236,6 +247,7 @@ class Kimi(FunctionCallingLLM):
             prompt_cache_key=self.prompt_cache_key,
             prompt_cache_options=self.prompt_cache_options,
             tool_choice_policy=self.tool_choice_policy,
+            media=self.media,
             extra_body=dict(self.additional_kwargs) or None,
         )
 
