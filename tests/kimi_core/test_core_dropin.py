@@ -31,7 +31,7 @@ def test_temperature_zero_is_left_out_and_reported(
     assert "temperature" not in body
     [note] = request.adjustments
     assert "kimi-k2.6 only accepts temperature=1 with thinking on" in note
-    assert "temperature=0 was left out" in note
+    assert "temperature=0 is left out" in note
 
 
 def test_sampling_policy_error_keeps_the_strict_check(kimi_emulator: KimiEmulator) -> None:
@@ -67,8 +67,8 @@ def test_the_construction_check_warns_once_per_configuration(
         check_thinking_and_sampling(ChatSettings(temperature=0, top_p=0.5))
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
-    assert "temperature=0 was left out" in warnings[0]
-    assert "top_p=0.5 was left out" in warnings[1]
+    assert "temperature=0 is left out" in warnings[0]
+    assert "top_p=0.5 is left out" in warnings[1]
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="kimi_core"):
         build_chat_request(_HI, ChatSettings(temperature=0))

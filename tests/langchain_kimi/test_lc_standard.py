@@ -40,9 +40,9 @@ class TestChatKimiUnit(ChatModelUnitTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        # temperature=None drops the standard params' temperature=0, which K-models reject
-        # (ChatKimi raises at construction for sampling values the model does not accept).
-        return {"model": "kimi-k2.6", "api_key": "test-key", "temperature": None}
+        # The standard params' temperature=0 stays: kimi-k2.6 fixes its sampling, so ChatKimi
+        # leaves the value out of requests (sampling_policy="omit"), as a multi-provider app needs.
+        return {"model": "kimi-k2.6", "api_key": "test-key"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -12,6 +13,7 @@ from kimi_core import (
     ChatRequest,
     ChatSettings,
     KimiClient,
+    SamplingPolicy,
     StreamDelta,
     ToolCall,
     WebSearch,
@@ -49,6 +51,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from langchain_kimi import _translator
+from langchain_kimi._arguments import field_names, move_unknown_arguments
 from langchain_kimi._convert import to_kimi_messages
 from langchain_kimi._errors import mapped_errors
 from langchain_kimi._version import __version__
@@ -80,26 +83,18 @@ _SETTINGS = (
     "prompt_cache_key",
     "stream_usage",
     "tool_choice_policy",
+    "sampling_policy",
 )
+# Every knob of kimi-core's settings: per call or in model_kwargs, each goes through its checks
+# (n=2 in model_kwargs meets the one-answer guard instead of slipping into the body).
+_SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(ChatSettings)) - {
+    "model",
+    "extra_body",
+}
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
 # Per-call kwargs that configure the client, not the body.
 _CLIENT_ARGS = ("timeout", "max_retries")
-# Body fields ChatKimi builds itself: in model_kwargs they would bypass kimi-core's checks.
-_MANAGED_BODY_FIELDS = {
-    "model": "model",
-    "messages": "the messages you invoke with",
-    "thinking": "thinking / preserve_thinking",
-    "max_tokens": "max_tokens",
-    "max_completion_tokens": "max_tokens",
-    "stop": "stop",
-    "stream": "stream() or streaming=True",
-    "stream_options": "stream_usage",
-    "tools": "bind_tools()",
-    "tool_choice": "bind_tools(..., tool_choice=...)",
-    "response_format": "with_structured_output() or bind(response_format=...)",
-    **{name: name for name in _SETTINGS},
-}
 # Shorthands accepted by bind_tools for Kimi's builtin web search (LangChain's own spelling).
 _WEB_SEARCH_SHORTHAND = {"type": "web_search"}
 _WEB_SEARCH_WIRE = {"type": "builtin_function", "function": {"name": "$web_search"}}
@@ -166,7 +161,9 @@ class ChatKimi(BaseChatModel):
         max_tokens:
             Completion limit including reasoning (alias `max_completion_tokens`).
         temperature, top_p:
-            Omitted unless set; a value the model rejects raises `ValueError` before any call.
+            Omitted unless set. A value the model cannot take (K-models fix their sampling) is
+            left out of the request with a warning and an entry in
+            `response_metadata["adjustments"]`; `sampling_policy="error"` raises instead.
         stop:
             Up to five stop sequences.
 
@@ -340,19 +337,27 @@ class ChatKimi(BaseChatModel):
     tool_choice_policy: Literal["downgrade", "error"] = "downgrade"
     """When the model rejects a forced `tool_choice` in its thinking state: send `"auto"`, or
     raise `ValueError`."""
+    sampling_policy: SamplingPolicy = "omit"
+    """A sampling value the model cannot take (`temperature=0` on a K-model): leave it out of the
+    request (`"omit"`, reported in `response_metadata["adjustments"]`), or raise `ValueError`."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Other request body fields, sent as given (e.g. `{"safety_identifier": "..."}`)."""
+    """Other request body fields (e.g. `{"safety_identifier": "..."}`). Unknown constructor
+    arguments land here with a warning; kimi-core's settings (`n`, `logprobs`, ...) are checked
+    like the arguments, and fields kimi-core builds itself (`tools`, `stream`, ...) are refused."""
 
     _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_model_kwargs(cls, values: Any) -> Any:
+        """Unknown arguments go to `model_kwargs` (with a warning); close misspellings raise."""
+        if isinstance(values, dict):
+            return move_unknown_arguments(values, field_names(cls), cls.__name__)
+        return values
 
     @model_validator(mode="after")
     def _resolve_kimi_settings(self) -> Self:
         """Fill the key from the environment and reject impossible knob combinations now."""
-        managed = [name for name in self.model_kwargs if name in _MANAGED_BODY_FIELDS]
-        if managed:
-            fixes = "; ".join(f"{name!r}: use {_MANAGED_BODY_FIELDS[name]}" for name in managed)
-            msg = f"model_kwargs may not set fields ChatKimi builds itself ({fixes})."
-            raise ValueError(msg)
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         key, _ = resolve_credentials(key, self.base_url, self.region)
         if self.api_key is None:
@@ -481,16 +486,19 @@ class ChatKimi(BaseChatModel):
         values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
         values["model"] = self.model_name
         values["stop"] = self.stop
-        extra = dict(self.model_kwargs)
+        extra: dict[str, Any] = {}
+        for key, value in self.model_kwargs.items():
+            if key in _SETTING_FIELDS:
+                values[key] = value
+            else:
+                extra[key] = value
         for key, value in kwargs.items():
-            if key in _SETTINGS:
+            if key in _SETTING_FIELDS:
                 values[key] = value
             elif key == "model":
                 values["model"] = value
             elif key == "max_completion_tokens":
                 values["max_tokens"] = value
-            elif key == "stop":
-                values["stop"] = value
             elif key == "extra_body":
                 extra.update(value or {})
             elif key not in (

@@ -69,8 +69,8 @@ def fit_sampling(
                         "to use the model's fixed value."
                     )
                 notes.append(
-                    f"{problem}; {name}={value!r} was left out of the request, so the model "
-                    "used its fixed value (sampling_policy='omit'; 'error' raises instead)."
+                    f"{problem}; {name}={value!r} is left out of the request, so the model "
+                    "uses its fixed value (sampling_policy='omit'; 'error' raises instead)."
                 )
                 continue
         out[name] = int(value) if name == "n" else value

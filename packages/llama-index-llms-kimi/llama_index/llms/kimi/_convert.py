@@ -261,10 +261,12 @@ def search_info(search: WebSearch) -> dict[str, Any]:
     }
 
 
-def response_kwargs(result: ChatResult) -> dict[str, Any]:
+def response_kwargs(result: ChatResult, adjustments: Sequence[str] = ()) -> dict[str, Any]:
     """``ChatResponse.additional_kwargs`` of a finished answer.
 
-    Usage (summed over ``$web_search`` rounds), finish reason, request id and the searches run.
+    Usage (summed over ``$web_search`` rounds), finish reason, request id, the searches run and
+    what kimi-core changed to fit the model (``adjustments``: a forced ``tool_choice`` sent as
+    ``"auto"``, a ``temperature`` the model fixes left out).
     """
     kwargs: dict[str, Any] = usage_kwargs(result.usage)
     kwargs["finish_reason"] = result.finish_reason
@@ -272,6 +274,8 @@ def response_kwargs(result: ChatResult) -> dict[str, Any]:
         kwargs["request_id"] = result.request_id
     if result.web_searches:
         kwargs["web_searches"] = [search_info(search) for search in result.web_searches]
+    if adjustments:
+        kwargs["adjustments"] = list(adjustments)
     return kwargs
 
 

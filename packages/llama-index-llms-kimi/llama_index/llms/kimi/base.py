@@ -14,6 +14,7 @@ from kimi_core import (
     ChatResult,
     ChatSettings,
     KimiClient,
+    SamplingPolicy,
     Tool,
     build_chat_request,
     check_thinking_and_sampling,
@@ -93,6 +94,7 @@ _SETTING_OVERRIDES = frozenset(
         "safety_identifier",
         "logprobs",
         "top_logprobs",
+        "sampling_policy",
     }
 )
 _REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search", "extra_body"})
@@ -137,6 +139,10 @@ class Kimi(FunctionCallingLLM):
         tool_choice_policy: When the model rejects a forced ``tool_choice`` (``tool_required``,
             a named tool) in its thinking state: ``"downgrade"`` sends ``"auto"``, ``"error"``
             raises ``ValueError`` before the request.
+        sampling_policy: A sampling value the model cannot take (``temperature=0`` on a K-model,
+            a habit of other providers): ``"omit"`` leaves it out of the request, with a warning
+            and an entry in ``ChatResponse.additional_kwargs["adjustments"]``; ``"error"``
+            raises ``ValueError``.
         web_search: Declare Kimi's builtin ``$web_search`` on every call; the search rounds run
             inside the call, so agents never see a ``$web_search`` tool call.
         documents: ``"file-extract"`` uploads each ``DocumentBlock`` once to the Files API and
@@ -181,6 +187,10 @@ class Kimi(FunctionCallingLLM):
     tool_choice_policy: Literal["downgrade", "error"] = Field(
         default="downgrade",
         description="A forced tool_choice the model rejects: send 'auto', or raise.",
+    )
+    sampling_policy: SamplingPolicy = Field(
+        default="omit",
+        description="A sampling value the model cannot take: leave it out, or raise.",
     )
     web_search: bool = Field(default=False, description="Declare the builtin $web_search.")
     documents: Literal["error", "file-extract"] = Field(
@@ -228,6 +238,7 @@ class Kimi(FunctionCallingLLM):
             top_logprobs=self.top_logprobs,
             prompt_cache_key=self.prompt_cache_key,
             tool_choice_policy=self.tool_choice_policy,
+            sampling_policy=self.sampling_policy,
             extra_body=dict(self.additional_kwargs) or None,
         )
 
@@ -332,11 +343,11 @@ class Kimi(FunctionCallingLLM):
             return await self._extractor.aextract(messages, self._client)
         return messages
 
-    def _chat_response(self, result: ChatResult) -> ChatResponse:
+    def _chat_response(self, result: ChatResult, request: ChatRequest) -> ChatResponse:
         return ChatResponse(
             message=from_kimi_result(result),
             raw=response_raw(result),
-            additional_kwargs=response_kwargs(result),
+            additional_kwargs=response_kwargs(result, request.adjustments),
             logprobs=response_logprobs(result),
         )
 
@@ -346,13 +357,13 @@ class Kimi(FunctionCallingLLM):
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the answer (thinking, text, tool calls, usage)."""
         request = self._request(self._documents(messages), stream=False, **kwargs)
-        return self._chat_response(self._client.complete(request))
+        return self._chat_response(self._client.complete(request), request)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
         request = self._request(await self._adocuments(messages), stream=False, **kwargs)
-        return self._chat_response(await self._client.acomplete(request))
+        return self._chat_response(await self._client.acomplete(request), request)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -367,7 +378,7 @@ class Kimi(FunctionCallingLLM):
         client, coalesce = self._client, self.coalesce_stream
 
         def gen() -> ChatResponseGen:
-            assembler = StreamAssembler()
+            assembler = StreamAssembler(request.adjustments)
             with client.stream(request, coalesce=coalesce) as stream:
                 for delta in stream:
                     yield assembler.feed(delta)
@@ -383,7 +394,7 @@ class Kimi(FunctionCallingLLM):
         client, coalesce = self._client, self.coalesce_stream
 
         async def gen() -> ChatResponseAsyncGen:
-            assembler = StreamAssembler()
+            assembler = StreamAssembler(request.adjustments)
             async with client.astream(request, coalesce=coalesce) as stream:
                 async for delta in stream:
                     yield assembler.feed(delta)
