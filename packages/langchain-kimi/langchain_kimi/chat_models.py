@@ -45,7 +45,7 @@ from langchain_core.output_parsers import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
@@ -54,6 +54,7 @@ from langchain_kimi import _translator
 from langchain_kimi._arguments import field_names, move_unknown_arguments
 from langchain_kimi._convert import to_kimi_messages
 from langchain_kimi._errors import mapped_errors
+from langchain_kimi._structured import require_tool_call
 from langchain_kimi._version import __version__
 
 if TYPE_CHECKING:
@@ -813,7 +814,7 @@ class ChatKimi(BaseChatModel):
             raise ValueError(msg)
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
         ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
-        parser: BaseOutputParser[Any]
+        parser: Runnable[Any, Any]
         llm: Runnable[LanguageModelInput, Any]
         if method == "json_mode":
             llm = self.bind(
@@ -828,11 +829,14 @@ class ChatKimi(BaseChatModel):
             llm = self.bind_tools(
                 [schema], tool_choice=name, strict=strict, ls_structured_output_format=ls_format
             )
-            parser = (
+            tools_parser = (
                 PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
             )
+            # Where the model cannot be forced to call the tool (kimi-k2.6 thinking), an answer in
+            # prose would parse to None: it raises instead, as langchain-anthropic does.
+            parser = RunnableLambda(require_tool_call(name)) | tools_parser
         else:
             llm = self.bind(
                 response_format=_json_schema_format(schema, strict),

@@ -64,6 +64,11 @@ from llama_index.llms.kimi._convert import (
 )
 from llama_index.llms.kimi._documents import DocumentExtractor, has_documents
 from llama_index.llms.kimi._stream import StreamAssembler
+from llama_index.llms.kimi._structured import (
+    astream_function_object,
+    no_tool_call_error,
+    stream_function_object,
+)
 from pydantic import AliasChoices
 
 if TYPE_CHECKING:
@@ -507,7 +512,7 @@ class Kimi(FunctionCallingLLM):
                 )
             )
         if not selections and error_on_no_tool_call:
-            raise ValueError("Expected at least one tool call, but the model made none.")
+            raise no_tool_call_error(response)
         return selections
 
     # -- structured output -------------------------------------------------------------------
@@ -578,9 +583,7 @@ class Kimi(FunctionCallingLLM):
         **prompt_args: Any,
     ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
         if not self._uses_json_schema():
-            yield from super()._structured_stream_call(
-                output_cls, prompt, llm_kwargs, **prompt_args
-            )
+            yield from stream_function_object(self, output_cls, prompt, llm_kwargs, prompt_args)
             return
         from llama_index.core.program.streaming_utils import (
             process_streaming_content_incremental,
@@ -600,9 +603,7 @@ class Kimi(FunctionCallingLLM):
         **prompt_args: Any,
     ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
         if not self._uses_json_schema():
-            return await super()._structured_astream_call(
-                output_cls, prompt, llm_kwargs, **prompt_args
-            )
+            return astream_function_object(self, output_cls, prompt, llm_kwargs, prompt_args)
         from llama_index.core.program.streaming_utils import (
             process_streaming_content_incremental,
         )
