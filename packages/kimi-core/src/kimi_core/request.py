@@ -306,19 +306,23 @@ def _thinking_and_sampling(
     return profile, thinking, sampling, notes
 
 
-def check_thinking_and_sampling(settings: ChatSettings) -> ThinkingState:
+def check_thinking_and_sampling(
+    settings: ChatSettings, *, warned: set[str] | None = None
+) -> ThinkingState:
     """Check the thinking and sampling knobs against the model, without building a request.
 
     Adapters call this when they are configured, so that an impossible combination (e.g.
     ``thinking=False`` on a model that always thinks, ``n=2``, or a field in ``extra_body`` that
     kimi-core builds itself) fails at construction rather than at the first call.
     ``build_chat_request`` applies the same checks, with the same messages, to every request.
-    A sampling value the model cannot take is logged as a warning here, once per configuration
-    (under ``sampling_policy="omit"``), and is left out of every request.
+    A sampling value the model cannot take is logged as a warning here (under
+    ``sampling_policy="omit"``), and is left out of every request.
 
     Args:
         settings: The knobs; ``model``, ``thinking``, ``preserve_thinking``,
             ``reasoning_effort``, the sampling parameters and ``extra_body`` are checked.
+        warned: Notes already logged for this model instance (updated): an adapter that checks
+            again after a setting changed warns once per instance, not once per check.
 
     Returns:
         The thinking state the settings resolve to.
@@ -329,7 +333,10 @@ def check_thinking_and_sampling(settings: ChatSettings) -> ThinkingState:
     """
     _, thinking, _, notes = _thinking_and_sampling(settings, None)
     for note in notes:
-        logger.warning(note)
+        if warned is None or note not in warned:
+            logger.warning(note)
+        if warned is not None:
+            warned.add(note)
     return thinking
 
 

@@ -211,11 +211,13 @@ class Kimi(FunctionCallingLLM):
 
     _client: KimiClient = PrivateAttr()
     _extractor: DocumentExtractor = PrivateAttr(default_factory=DocumentExtractor)
+    # Sampling values left out, already warned about: validate_assignment re-runs the check.
+    _sampling_warned: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")
     def _resolve(self) -> Kimi:
         """Validate the knobs with kimi-core and build the (shared-pool) client."""
-        check_thinking_and_sampling(self._settings())
+        check_thinking_and_sampling(self._settings(), warned=self._sampling_warned)
         self._client = KimiClient(
             api_key=self.api_key.get_secret_value() if self.api_key else None,
             base_url=self.base_url,
