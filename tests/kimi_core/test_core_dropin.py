@@ -14,8 +14,6 @@ from kimi_core import (
     Message,
     build_chat_request,
     check_thinking_and_sampling,
-    fit_sampling,
-    get_profile,
 )
 from kimi_emulator import KimiEmulator
 
@@ -57,7 +55,7 @@ def test_values_the_model_takes_are_still_sent() -> None:
 def test_n_is_never_left_out() -> None:
     # Dropping n would silently return fewer answers than asked for.
     with pytest.raises(ValueError, match="only accepts n=1"):
-        fit_sampling(get_profile("kimi-k2.6"), True, "omit", n=3)
+        build_chat_request(_HI, ChatSettings(model="kimi-k2.6", n=3))
 
 
 def test_the_construction_check_warns_once_per_configuration(
