@@ -133,6 +133,11 @@ class _AgainstEmulator(ChatModelIntegrationTests):
     def supports_video_inputs(self) -> bool:
         return True
 
+    # Histories written by Claude (thinking with signature, tool_use) convert (issue 13).
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
     # True for Kimi, but the standard tests fetch their fixtures from the internet.
     @property
     def supports_image_inputs(self) -> bool:
