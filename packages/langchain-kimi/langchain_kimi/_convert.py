@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from kimi_core import ImagePart, Message, TextPart, ToolCall, VideoPart
 from langchain_core.messages import (
@@ -129,7 +129,9 @@ def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str | None, str |
         return content or None, reasoning
     texts: list[str] = []
     pieces: list[str] = []
-    for block in message.content_blocks:
+    for standard in message.content_blocks:
+        # Read as plain data: the union of block TypedDicts does not narrow on "type".
+        block = cast("Mapping[str, Any]", standard)
         kind = block["type"]
         if kind == "text":
             texts.append(_block_text(block, "text", "assistant"))
