@@ -82,6 +82,7 @@ def test_the_construction_check_warns_once_per_configuration(
         ({"max_tokens": 9}, "'max_tokens': use the max_tokens setting"),
         ({"tools": []}, "'tools': use tools"),
         ({"stream": True}, "'stream': use the streaming call"),
+        ({"extra_body": {"thinking": {"type": "disabled"}}}, "'extra_body': use the fields"),
     ],
 )
 def test_extra_body_may_not_set_managed_fields(

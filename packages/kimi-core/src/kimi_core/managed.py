@@ -33,6 +33,9 @@ MANAGED_BODY_FIELDS: Mapping[str, str] = {
     "response_format": "response_format (structured output)",
     "logprobs": "the logprobs setting",
     "top_logprobs": "the top_logprobs setting",
+    # OpenAILike habit: additional_kwargs={"extra_body": {...}} would send a field named
+    # "extra_body", which the API does not know.
+    "extra_body": "the fields themselves (extra_body is the OpenAI SDK's argument, not a field)",
 }
 """Wire field -> the setting (or call) that sends it, checked."""
 
