@@ -409,6 +409,19 @@ def test_temperature_zero_is_left_out_with_one_warning_and_an_adjustment(
     assert chunks[-1].response_metadata["adjustments"] == [note]
 
 
+def test_per_call_temperature_habit_warns_once_per_instance(
+    kimi_emulator: KimiEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = _model(kimi_emulator)
+    with caplog.at_level(logging.WARNING, logger="kimi_core"):
+        replies = [model.invoke("Hello", temperature=0) for _ in range(3)]
+        _model(kimi_emulator).invoke("Hello", temperature=0)  # another instance warns again
+    assert len(caplog.records) == 2
+    assert all("temperature=0" in r.getMessage() for r in caplog.records)
+    assert all(len(r.response_metadata["adjustments"]) == 1 for r in replies)
+    assert all("temperature" not in body for body in kimi_emulator.chat_requests)
+
+
 def test_sampling_policy_error_keeps_the_strict_behaviour(kimi_emulator: KimiEmulator) -> None:
     with pytest.raises(ValueError, match="only accepts temperature=1 with thinking on"):
         _model(kimi_emulator, temperature=0, sampling_policy="error")

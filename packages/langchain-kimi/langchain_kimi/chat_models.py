@@ -347,6 +347,8 @@ class ChatKimi(BaseChatModel):
     like the arguments, and fields kimi-core builds itself (`tools`, `stream`, ...) are refused."""
 
     _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
+    # Sampling values left out of requests that were already warned about (once per instance).
+    _sampling_warned: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="before")
     @classmethod
@@ -364,7 +366,7 @@ class ChatKimi(BaseChatModel):
         if self.api_key is None:
             self.api_key = SecretStr(key)
         # Impossible thinking/sampling combinations fail at construction, not at the first call.
-        check_thinking_and_sampling(self._settings(None, {}))
+        check_thinking_and_sampling(self._settings(None, {}), warned=self._sampling_warned)
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -531,6 +533,7 @@ class ChatKimi(BaseChatModel):
             tool_choice=kwargs.get("tool_choice"),
             response_format=kwargs.get("response_format"),
             stream=stream,
+            warned=self._sampling_warned,
         )
 
     # -- results ------------------------------------------------------------------------------

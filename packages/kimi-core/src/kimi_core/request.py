@@ -349,6 +349,7 @@ def build_chat_request(
     response_format: Mapping[str, Any] | None = None,
     stream: bool = False,
     profile: ModelProfile | None = None,
+    warned: set[str] | None = None,
 ) -> ChatRequest:
     """Validate everything and build the wire body, before any request is sent.
 
@@ -362,6 +363,8 @@ def build_chat_request(
             {"name", "schema", "strict"?}}``; the schema is normalized to MFJS.
         stream: Build a streaming request.
         profile: Override the profile looked up from ``settings.model``.
+        warned: Sampling adjustments already logged as warnings for this model instance
+            (updated); a new one is logged as a warning once, a known one at info level.
 
     Returns:
         The request (body, profile, thinking state, web-search flag).
@@ -372,7 +375,11 @@ def build_chat_request(
     """
     profile, thinking, sampling, adjustments = _thinking_and_sampling(settings, profile)
     for note in adjustments:
-        logger.info(note)
+        if warned is not None and note not in warned:
+            warned.add(note)
+            logger.warning(note)
+        else:
+            logger.info(note)
     body: dict[str, Any] = {"model": settings.model}
     body["messages"] = messages_to_wire(messages, profile, thinking)
     if settings.media.upload_over is None:

@@ -338,6 +338,7 @@ class Kimi(FunctionCallingLLM):
             tool_choice=kwargs.get("tool_choice"),
             response_format=kwargs.get("response_format"),
             stream=stream,
+            warned=self._sampling_warned,
         )
 
     def _documents(self, messages: Sequence[ChatMessage]) -> Sequence[ChatMessage]:
