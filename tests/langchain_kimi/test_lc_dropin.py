@@ -21,7 +21,13 @@ from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_
 from langchain_anthropic import ChatAnthropic
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 from langchain_core.tools import tool
 from langchain_kimi import ChatKimi
 from pydantic import BaseModel
@@ -141,6 +147,46 @@ def test_signature_only_and_redacted_reasoning_count_as_missing(
     assert kimi_emulator.chat_requests[-1]["messages"][1]["reasoning_content"] == (
         REASONING_PLACEHOLDER
     )
+
+
+def test_streamed_claude_turn_converts(kimi_emulator: KimiEmulator) -> None:
+    # ChatAnthropic.stream() chunks, added up: indexed blocks, the signature in the last thinking
+    # delta, tool input as partial_json (langchain-anthropic's stream shapes).
+    meta = {"model_provider": "anthropic"}
+    chunks = [
+        AIMessageChunk([{"type": "thinking", "thinking": "The user wants ", "index": 0}]),
+        AIMessageChunk(
+            [{"type": "thinking", "thinking": "Paris.", "signature": "ErUB==", "index": 0}]
+        ),
+        AIMessageChunk([{"type": "text", "text": "Let me check.", "index": 1}]),
+        AIMessageChunk(
+            [
+                {
+                    "type": "tool_use",
+                    "id": _CLAUDE_ID,
+                    "name": "get_weather",
+                    "input": {},
+                    "index": 2,
+                }
+            ],
+            tool_call_chunks=[{"name": "get_weather", "args": "", "id": _CLAUDE_ID, "index": 2}],
+        ),
+        AIMessageChunk(
+            [{"type": "input_json_delta", "partial_json": '{"city": "Paris"}', "index": 2}],
+            tool_call_chunks=[{"name": None, "args": '{"city": "Paris"}', "id": None, "index": 2}],
+            chunk_position="last",
+            response_metadata=meta,
+        ),
+    ]
+    turn = chunks[0]
+    for chunk in chunks[1:]:
+        turn += chunk
+    _model(kimi_emulator).invoke(_claude_thread(turn))
+    assert kimi_emulator.chat_requests[-1]["messages"][1] == {
+        **_SENT_CLAUDE_TURN,
+        "content": "Let me check.",
+        "reasoning_content": "The user wants Paris.",
+    }
 
 
 def _openai_responses_v1() -> AIMessage:
