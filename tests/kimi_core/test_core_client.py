@@ -193,8 +193,9 @@ def test_retired_model_404_names_the_replacement(client):
 
 
 def test_server_side_validation_error_is_typed(client, kimi_emulator):
-    # Bypass the builder's checks through extra_body to see the server's own 400.
-    request = _request(extra_body={"temperature": 0.2})
+    # Bypass the builder's checks (extra_body may not set temperature) to see the server's 400.
+    request = _request()
+    request.body["temperature"] = 0.2
     with pytest.raises(kimi_core.InvalidRequestError, match="invalid temperature"):
         client.complete(request)
     assert len(kimi_emulator.chat_requests) == 1

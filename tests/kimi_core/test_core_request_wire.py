@@ -133,7 +133,10 @@ def test_fixed_sampling_value_is_sent_when_set(client, kimi_emulator):
 
 def test_invalid_sampling_never_reaches_the_server(client, kimi_emulator):
     with pytest.raises(ValueError, match="temperature=1"):
-        build_chat_request([Message.user("hi")], ChatSettings(model="kimi-k3", temperature=0.5))
+        build_chat_request(
+            [Message.user("hi")],
+            ChatSettings(model="kimi-k3", temperature=0.5, sampling_policy="error"),
+        )
     assert kimi_emulator.chat_requests == []
 
 

@@ -124,8 +124,11 @@ def test_copies_of_a_used_model_work(
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"temperature": 0.2}, "only accepts temperature=1"),
-        ({"thinking": False, "temperature": 1.0}, "only accepts temperature=0.6"),
+        ({"temperature": 0.2, "sampling_policy": "error"}, "only accepts temperature=1"),
+        (
+            {"thinking": False, "temperature": 1.0, "sampling_policy": "error"},
+            "only accepts temperature=0.6",
+        ),
         ({"model": "kimi-k3", "thinking": False}, "always thinks"),
         ({"reasoning_effort": "max"}, "does not support reasoning_effort"),
         ({"model": "kimi-k3", "reasoning_effort": "medium"}, "'low', 'high', 'max'"),
@@ -256,7 +259,7 @@ def test_client_knobs_per_call(kimi_emulator: KimiEmulator) -> None:
 
 def test_per_call_knob_is_validated_before_sending(kimi_emulator: KimiEmulator) -> None:
     with pytest.raises(ValueError, match="only accepts temperature=1"):
-        _model(kimi_emulator).invoke("Hello", temperature=0.3)
+        _model(kimi_emulator, sampling_policy="error").invoke("Hello", temperature=0.3)
     assert kimi_emulator.chat_requests == []
 
 

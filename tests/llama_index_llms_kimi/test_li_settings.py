@@ -88,9 +88,9 @@ def test_metadata_num_output_follows_max_tokens_and_unknown_models_are_safe() ->
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"model": "kimi-k2.6", "temperature": 0.3}, "only accepts temperature=1"),
-        ({"model": "kimi-k2.6", "thinking": False, "temperature": 1.0}, "temperature=0.6"),
-        ({"model": "kimi-k2.6", "top_p": 0.5}, "top_p"),
+        ({"temperature": 0.3, "sampling_policy": "error"}, "only accepts temperature=1"),
+        ({"thinking": False, "temperature": 1.0, "sampling_policy": "error"}, "temperature=0.6"),
+        ({"model": "kimi-k2.6", "top_p": 0.5, "sampling_policy": "error"}, "top_p"),
         ({"model": "kimi-k2.6", "reasoning_effort": "high"}, "does not support reasoning_effort"),
         ({"model": "kimi-k3", "thinking": False}, "always thinks"),
         ({"model": "kimi-k2.6", "thinking": False, "preserve_thinking": True}, "needs thinking"),
@@ -135,7 +135,7 @@ def test_extra_body_prompt_cache_key_and_per_call_overrides(make_llm, kimi_emula
 
 def test_per_call_override_is_validated_before_sending(llm, kimi_emulator) -> None:
     with pytest.raises(ValueError, match="temperature"):
-        llm.chat(user("hi"), temperature=0.2)
+        llm.chat(user("hi"), temperature=0.2, sampling_policy="error")
     assert kimi_emulator.chat_requests == []
 
 
@@ -171,7 +171,7 @@ def test_timeout_is_applied(make_llm, kimi_emulator) -> None:
 
 def test_penalties_stop_and_tool_choice_policy(make_llm, kimi_emulator) -> None:
     with pytest.raises(ValueError, match="presence_penalty"):
-        make_llm(presence_penalty=0.5)
+        make_llm(presence_penalty=0.5, sampling_policy="error")
     make_llm(presence_penalty=0.0, frequency_penalty=0.0, stop=["END"]).chat(user("hi"))
     body = kimi_emulator.chat_requests[0]
     assert (body["presence_penalty"], body["frequency_penalty"], body["stop"]) == (
@@ -189,6 +189,7 @@ def test_penalties_stop_and_tool_choice_policy(make_llm, kimi_emulator) -> None:
 
 
 def test_knobs_assigned_after_construction_are_checked_and_applied(llm, kimi_emulator) -> None:
+    llm.sampling_policy = "error"
     llm.thinking = False
     llm.max_tokens = 50
     llm.chat(user("hi"))

@@ -5,13 +5,20 @@ placeholder, content omission on tool-call turns, media policy, `ms://` ids) is 
 by kimi-core's request builder. Inputs reach this module after langchain-core normalised
 legacy (v0) data blocks to v1, so v1 blocks plus OpenAI-style `image_url` / `video_url` dicts
 are what user content holds.
+
+Assistant turns are read through LangChain's standard view (`AIMessage.content_blocks`, which
+runs the block translator of the provider that wrote the message), so a history written by
+Claude, GPT (Chat Completions or Responses), Gemini, Groq, DeepSeek, xAI or OpenRouter
+converts: its reasoning text goes back as `reasoning_content`, and what only that provider can
+take back (signatures, redacted or encrypted reasoning, citations) is dropped on purpose.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from kimi_core import ImagePart, Message, TextPart, ToolCall, VideoPart
 from langchain_core.messages import (
@@ -25,19 +32,19 @@ from langchain_core.messages import (
 
 from langchain_kimi._tool_format import tool_to_wire
 from langchain_kimi.dynamic_tools import DYNAMIC_TOOLS_KEY
+from langchain_kimi._translator import PROVIDER
 
 __all__ = ["to_kimi_message", "to_kimi_messages"]
 
+logger = logging.getLogger("langchain_kimi")
+
 Part = TextPart | ImagePart | VideoPart
 
-# Blocks an assistant turn may hold that are not sent as content: reasoning goes back as
-# `reasoning_content`, tool calls (also Anthropic-style `tool_use` copies) come from the
-# message's own `tool_calls`, and server-side searches were already answered inside the call
-# that produced them.
+# Standard blocks an assistant turn may hold that are not sent as content: tool calls come from
+# the message's own `tool_calls`, and server-side tool calls were answered inside the call that
+# produced them (by Kimi's `$web_search` loop, or by another provider's servers).
 _ASSISTANT_SKIPPED = frozenset(
     {
-        "reasoning",
-        "tool_use",
         "tool_call",
         "tool_call_chunk",
         "invalid_tool_call",
@@ -110,37 +117,60 @@ def _content(content: str | list[str | dict[str, Any]], role: str) -> str | list
 
 
 def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str | None, str | None]:
-    content = message.content
-    reasoning = message.additional_kwargs.get("reasoning_content")
+    extra = message.additional_kwargs
+    reasoning = extra.get("reasoning_content")
     if reasoning is not None and not isinstance(reasoning, str):
         raise TypeError(
             "additional_kwargs['reasoning_content'] of an assistant message must be a string, got "
             f"{type(reasoning).__name__}."
         )
-    if isinstance(content, str):
-        text = content
-        reasoning_pieces: list[str] = []
-    else:
-        texts: list[str] = []
-        reasoning_pieces = []
-        for block in content:
-            if isinstance(block, str):
-                texts.append(block)
-                continue
-            kind = block.get("type")
-            if kind == "text":
-                texts.append(_block_text(block, "text", "assistant"))
-            elif kind == "reasoning":
-                reasoning_pieces.append(_block_text(block, "reasoning", "assistant"))
-            elif kind not in _ASSISTANT_SKIPPED:
-                raise ValueError(
-                    f"Unsupported content block type {kind!r} in an assistant message; Kimi "
-                    "takes back text, reasoning and tool calls."
-                )
-        text = "".join(texts)
-    if not isinstance(reasoning, str) and reasoning_pieces:
-        reasoning = "".join(reasoning_pieces)
-    return text or None, reasoning if isinstance(reasoning, str) else None
+    content = message.content
+    if isinstance(content, str) and not extra.get("refusal"):
+        # Kimi's own turns and those of every Chat Completions provider (DeepSeek, xAI, Groq,
+        # OpenRouter keep reasoning in `reasoning_content`): nothing to translate.
+        return content or None, reasoning
+    texts: list[str] = []
+    pieces: list[str] = []
+    for standard in message.content_blocks:
+        # Read as plain data: the union of block TypedDicts does not narrow on "type".
+        block = cast("Mapping[str, Any]", standard)
+        kind = block["type"]
+        if kind == "text":
+            texts.append(_block_text(block, "text", "assistant"))
+        elif kind == "refusal":
+            texts.append(str(block.get("refusal") or ""))
+        elif kind == "reasoning":
+            # A block with a signature or encrypted content but no text (redacted or
+            # summary-less reasoning) counts as missing: kimi-core's placeholder applies.
+            if text := block.get("reasoning"):
+                pieces.append(str(text))
+        elif kind == "non_standard":
+            if text := _unstamped_thinking(block["value"]):
+                pieces.append(text)
+            else:
+                # Provider-only data (Anthropic redacted_thinking, citations, ...): Kimi has no
+                # field for it, and the turn reads the same without it.
+                logger.debug("dropped a provider-specific block from an assistant turn")
+        elif kind not in _ASSISTANT_SKIPPED:
+            raise ValueError(
+                f"Unsupported content block type {kind!r} in an assistant message; Kimi "
+                "takes back text, reasoning and tool calls."
+            )
+    if not reasoning and pieces:
+        # Kimi's own v1 blocks are pieces of one stream; other providers' blocks are separate
+        # thoughts (OpenAI summary parts, Claude's interleaved thinking), kept apart.
+        own = message.response_metadata.get("model_provider") == PROVIDER
+        reasoning = ("" if own else "\n\n").join(pieces)
+    return "".join(texts) or None, reasoning
+
+
+def _unstamped_thinking(value: Any) -> str | None:
+    # Anthropic's `thinking` block in a message without `model_provider` (built by hand, or
+    # restored from an older checkpoint), which langchain-core's generic view leaves as is.
+    if isinstance(value, Mapping) and value.get("type") == "thinking":
+        text = value.get("thinking")
+        return text if isinstance(text, str) and text else None
+    return None
 
 
 def _tool_calls(message: AIMessage) -> list[ToolCall]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -13,6 +14,7 @@ from kimi_core import (
     ChatSettings,
     KimiClient,
     MediaPolicy,
+    SamplingPolicy,
     StreamDelta,
     ToolCall,
     WebSearch,
@@ -44,15 +46,17 @@ from langchain_core.output_parsers import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from langchain_kimi import _translator
+from langchain_kimi._arguments import field_names, move_unknown_arguments
 from langchain_kimi._convert import to_kimi_messages
 from langchain_kimi._errors import mapped_errors
 from langchain_kimi._tool_format import tool_to_wire
+from langchain_kimi._structured import require_tool_call
 from langchain_kimi._version import __version__
 
 if TYPE_CHECKING:
@@ -84,26 +88,18 @@ _SETTINGS = (
     "stream_usage",
     "tool_choice_policy",
     "media",
+    "sampling_policy",
 )
+# Every knob of kimi-core's settings: per call or in model_kwargs, each goes through its checks
+# (n=2 in model_kwargs meets the one-answer guard instead of slipping into the body).
+_SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(ChatSettings)) - {
+    "model",
+    "extra_body",
+}
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
 # Per-call kwargs that configure the client, not the body.
 _CLIENT_ARGS = ("timeout", "max_retries")
-# Body fields ChatKimi builds itself: in model_kwargs they would bypass kimi-core's checks.
-_MANAGED_BODY_FIELDS = {
-    "model": "model",
-    "messages": "the messages you invoke with",
-    "thinking": "thinking / preserve_thinking",
-    "max_tokens": "max_tokens",
-    "max_completion_tokens": "max_tokens",
-    "stop": "stop",
-    "stream": "stream() or streaming=True",
-    "stream_options": "stream_usage",
-    "tools": "bind_tools()",
-    "tool_choice": "bind_tools(..., tool_choice=...)",
-    "response_format": "with_structured_output() or bind(response_format=...)",
-    **{name: name for name in _SETTINGS},
-}
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
@@ -167,7 +163,9 @@ class ChatKimi(BaseChatModel):
         max_tokens:
             Completion limit including reasoning (alias `max_completion_tokens`).
         temperature, top_p:
-            Omitted unless set; a value the model rejects raises `ValueError` before any call.
+            Omitted unless set. A value the model cannot take (K-models fix their sampling) is
+            left out of the request with a warning and an entry in
+            `response_metadata["adjustments"]`; `sampling_policy="error"` raises instead.
         stop:
             Up to five stop sequences.
 
@@ -352,25 +350,35 @@ class ChatKimi(BaseChatModel):
     """How http(s) image/video URLs are fetched (kimi-core `MediaPolicy`): public addresses only
     by default; `allowed_hosts` for your own internal hosts, `download=False` to refuse URLs,
     size and time limits. Per call: `invoke(..., media=MediaPolicy(...))`."""
+    sampling_policy: SamplingPolicy = "omit"
+    """A sampling value the model cannot take (`temperature=0` on a K-model): leave it out of the
+    request (`"omit"`, reported in `response_metadata["adjustments"]`), or raise `ValueError`."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Other request body fields, sent as given (e.g. `{"safety_identifier": "..."}`)."""
+    """Other request body fields (e.g. `{"safety_identifier": "..."}`). Unknown constructor
+    arguments land here with a warning; kimi-core's settings (`n`, `logprobs`, ...) are checked
+    like the arguments, and fields kimi-core builds itself (`tools`, `stream`, ...) are refused."""
 
     _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
+    # Sampling values left out of requests that were already warned about (once per instance).
+    _sampling_warned: set[str] = PrivateAttr(default_factory=set)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_model_kwargs(cls, values: Any) -> Any:
+        """Unknown arguments go to `model_kwargs` (with a warning); close misspellings raise."""
+        if isinstance(values, dict):
+            return move_unknown_arguments(values, field_names(cls), cls.__name__)
+        return values
 
     @model_validator(mode="after")
     def _resolve_kimi_settings(self) -> Self:
         """Fill the key from the environment and reject impossible knob combinations now."""
-        managed = [name for name in self.model_kwargs if name in _MANAGED_BODY_FIELDS]
-        if managed:
-            fixes = "; ".join(f"{name!r}: use {_MANAGED_BODY_FIELDS[name]}" for name in managed)
-            msg = f"model_kwargs may not set fields ChatKimi builds itself ({fixes})."
-            raise ValueError(msg)
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         key, _ = resolve_credentials(key, self.base_url, self.region)
         if self.api_key is None:
             self.api_key = SecretStr(key)
         # Impossible thinking/sampling combinations fail at construction, not at the first call.
-        check_thinking_and_sampling(self._settings(None, {}))
+        check_thinking_and_sampling(self._settings(None, {}), warned=self._sampling_warned)
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -493,16 +501,19 @@ class ChatKimi(BaseChatModel):
         values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
         values["model"] = self.model_name
         values["stop"] = self.stop
-        extra = dict(self.model_kwargs)
+        extra: dict[str, Any] = {}
+        for key, value in self.model_kwargs.items():
+            if key in _SETTING_FIELDS:
+                values[key] = value
+            else:
+                extra[key] = value
         for key, value in kwargs.items():
-            if key in _SETTINGS:
+            if key in _SETTING_FIELDS:
                 values[key] = value
             elif key == "model":
                 values["model"] = value
             elif key == "max_completion_tokens":
                 values["max_tokens"] = value
-            elif key == "stop":
-                values["stop"] = value
             elif key == "extra_body":
                 extra.update(value or {})
             elif key not in (
@@ -534,6 +545,7 @@ class ChatKimi(BaseChatModel):
             tool_choice=kwargs.get("tool_choice"),
             response_format=kwargs.get("response_format"),
             stream=stream,
+            warned=self._sampling_warned,
         )
 
     # -- results ------------------------------------------------------------------------------
@@ -817,7 +829,7 @@ class ChatKimi(BaseChatModel):
             raise ValueError(msg)
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
         ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
-        parser: BaseOutputParser[Any]
+        parser: Runnable[Any, Any]
         llm: Runnable[LanguageModelInput, Any]
         if method == "json_mode":
             llm = self.bind(
@@ -832,11 +844,14 @@ class ChatKimi(BaseChatModel):
             llm = self.bind_tools(
                 [schema], tool_choice=name, strict=strict, ls_structured_output_format=ls_format
             )
-            parser = (
+            tools_parser = (
                 PydanticToolsParser(tools=[schema], first_tool_only=True)
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
             )
+            # Where the model cannot be forced to call the tool (kimi-k2.6 thinking), an answer in
+            # prose would parse to None: it raises instead, as langchain-anthropic does.
+            parser = RunnableLambda(require_tool_call(name)) | tools_parser
         else:
             llm = self.bind(
                 response_format=_json_schema_format(schema, strict),

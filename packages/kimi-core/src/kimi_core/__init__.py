@@ -55,7 +55,7 @@ from kimi_core.request import (
 )
 from kimi_core.response import ChatResult, Usage, WebSearch, parse_completion
 from kimi_core.retry import RetryPolicy
-from kimi_core.sampling import check_sampling
+from kimi_core.sampling import SamplingPolicy, check_sampling, fit_sampling
 from kimi_core.schema import normalize_schema
 from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk
 from kimi_core.thinking import ThinkingState, resolve_thinking
@@ -101,6 +101,7 @@ __all__ = [
     "QuotaExhaustedError",
     "RateLimitError",
     "RetryPolicy",
+    "SamplingPolicy",
     "ServerError",
     "StreamAccumulator",
     "StreamDelta",
@@ -118,6 +119,7 @@ __all__ = [
     "build_chat_request",
     "check_sampling",
     "check_thinking_and_sampling",
+    "fit_sampling",
     "get_profile",
     "messages_to_wire",
     "ms_url",

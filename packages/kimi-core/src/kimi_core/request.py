@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kimi_core.convert import messages_to_wire, tools_to_wire, unique_tool_names
+from kimi_core.managed import check_extra_body
 from kimi_core.media import (
     MediaPolicy,
     check_downloads_allowed,
@@ -17,7 +18,7 @@ from kimi_core.media import (
 )
 from kimi_core.messages import Message, Tool
 from kimi_core.profiles import ModelProfile, get_profile
-from kimi_core.sampling import check_sampling
+from kimi_core.sampling import SamplingPolicy, fit_sampling
 from kimi_core.schema import normalize_schema
 from kimi_core.thinking import ThinkingState, resolve_thinking
 
@@ -65,9 +66,13 @@ class ChatSettings:
         tool_choice_policy: When the model rejects a forced ``tool_choice`` in this thinking state:
             ``"downgrade"`` sends ``"auto"`` (recorded in ``ChatRequest.adjustments``), ``"error"``
             raises ``ValueError``.
+        sampling_policy: A sampling value the model cannot take (its sampling is fixed):
+            ``"omit"`` leaves it out (recorded in ``ChatRequest.adjustments``), ``"error"``
+            raises ``ValueError``.
         web_search_max_rounds: Round limit of the ``$web_search`` loop.
         media: How http(s) media URLs are handled.
-        extra_body: Extra top-level body fields, merged last (an escape hatch; not validated).
+        extra_body: Extra top-level body fields, merged last (an escape hatch for fields
+            kimi-core does not know; the fields it builds itself are refused).
     """
 
     model: str = "kimi-k2.6"
@@ -88,6 +93,7 @@ class ChatSettings:
     top_logprobs: int | None = None
     stream_usage: bool = True
     tool_choice_policy: Literal["downgrade", "error"] = "downgrade"
+    sampling_policy: SamplingPolicy = "omit"
     web_search_max_rounds: int = 8
     media: MediaPolicy = field(default_factory=MediaPolicy)
     extra_body: Mapping[str, Any] | None = None
@@ -300,36 +306,50 @@ def _check_max_tokens(max_tokens: int, profile: ModelProfile) -> int:
 
 def _thinking_and_sampling(
     settings: ChatSettings, profile: ModelProfile | None
-) -> tuple[ModelProfile, ThinkingState, dict[str, Any]]:
+) -> tuple[ModelProfile, ThinkingState, dict[str, Any], list[str]]:
     if not isinstance(settings.model, str) or not settings.model:
         raise ValueError("settings.model must be a non-empty model id such as 'kimi-k2.6'.")
+    check_extra_body(settings.extra_body)
     profile = profile or get_profile(settings.model)
     thinking = resolve_thinking(
         profile, settings.thinking, settings.preserve_thinking, settings.reasoning_effort
     )
-    sampling = check_sampling(
+    sampling, notes = fit_sampling(
         profile,
         thinking.enabled,
+        settings.sampling_policy,
         temperature=settings.temperature,
         top_p=settings.top_p,
         n=settings.n,
         presence_penalty=settings.presence_penalty,
         frequency_penalty=settings.frequency_penalty,
     )
-    return profile, thinking, sampling
+    if sampling.get("n", 1) != 1:
+        # Results carry one choice; silently dropping the others would lose answers.
+        raise ValueError(
+            f"n={sampling['n']} is not supported: kimi-core returns one answer per request (and "
+            "current Kimi models only accept n=1); send several requests instead."
+        )
+    return profile, thinking, sampling, notes
 
 
-def check_thinking_and_sampling(settings: ChatSettings) -> ThinkingState:
+def check_thinking_and_sampling(
+    settings: ChatSettings, *, warned: set[str] | None = None
+) -> ThinkingState:
     """Check the thinking and sampling knobs against the model, without building a request.
 
     Adapters call this when they are configured, so that an impossible combination (e.g.
-    ``thinking=False`` on a model that always thinks, or a temperature the model fixes) fails at
-    construction rather than at the first call. ``build_chat_request`` applies the same checks,
-    with the same messages, to every request.
+    ``thinking=False`` on a model that always thinks, ``n=2``, or a field in ``extra_body`` that
+    kimi-core builds itself) fails at construction rather than at the first call.
+    ``build_chat_request`` applies the same checks, with the same messages, to every request.
+    A sampling value the model cannot take is logged as a warning here (under
+    ``sampling_policy="omit"``), and is left out of every request.
 
     Args:
         settings: The knobs; ``model``, ``thinking``, ``preserve_thinking``,
-            ``reasoning_effort`` and the sampling parameters are checked.
+            ``reasoning_effort``, the sampling parameters and ``extra_body`` are checked.
+        warned: Notes already logged for this model instance (updated): an adapter that checks
+            again after a setting changed warns once per instance, not once per check.
 
     Returns:
         The thinking state the settings resolve to.
@@ -338,7 +358,12 @@ def check_thinking_and_sampling(settings: ChatSettings) -> ThinkingState:
         ValueError: An impossible combination; the message names the problem and the fix.
         TypeError: A thinking knob of the wrong type.
     """
-    _, thinking, _ = _thinking_and_sampling(settings, None)
+    _, thinking, _, notes = _thinking_and_sampling(settings, None)
+    for note in notes:
+        if warned is None or note not in warned:
+            logger.warning(note)
+        if warned is not None:
+            warned.add(note)
     return thinking
 
 
@@ -351,6 +376,7 @@ def build_chat_request(
     response_format: Mapping[str, Any] | None = None,
     stream: bool = False,
     profile: ModelProfile | None = None,
+    warned: set[str] | None = None,
 ) -> ChatRequest:
     """Validate everything and build the wire body, before any request is sent.
 
@@ -364,6 +390,8 @@ def build_chat_request(
             {"name", "schema", "strict"?}}``; the schema is normalized to MFJS.
         stream: Build a streaming request.
         profile: Override the profile looked up from ``settings.model``.
+        warned: Sampling adjustments already logged as warnings for this model instance
+            (updated); a new one is logged as a warning once, a known one at info level.
 
     Returns:
         The request (body, profile, thinking state, web-search flag).
@@ -372,12 +400,17 @@ def build_chat_request(
         ValueError: An impossible combination; the message names the problem and the fix.
         TypeError: A value of the wrong type.
     """
-    profile, thinking, sampling = _thinking_and_sampling(settings, profile)
+    profile, thinking, sampling, adjustments = _thinking_and_sampling(settings, profile)
+    for note in adjustments:
+        if warned is not None and note not in warned:
+            warned.add(note)
+            logger.warning(note)
+        else:
+            logger.info(note)
     body: dict[str, Any] = {"model": settings.model}
     body["messages"] = messages_to_wire(messages, profile, thinking)
     if settings.media.upload_over is None:
         check_inline_total(body["messages"])
-    adjustments: list[str] = []
     web_search = _add_tools(
         body,
         tools=tools,
@@ -409,12 +442,6 @@ def build_chat_request(
         body["stream"] = True
         if settings.stream_usage:
             body["stream_options"] = {"include_usage": True}
-    if body.get("n", 1) != 1:
-        # Results carry one choice; silently dropping the others would lose answers.
-        raise ValueError(
-            f"n={body['n']} is not supported: kimi-core returns one answer per request (and "
-            "current Kimi models only accept n=1); send several requests instead."
-        )
     if settings.web_search_max_rounds < 1:
         raise ValueError("web_search_max_rounds must be at least 1.")
     if settings.extra_body:

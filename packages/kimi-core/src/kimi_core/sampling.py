@@ -1,38 +1,55 @@
-"""Check sampling parameters against a model's fixed values before any request is sent."""
+"""Fit sampling parameters to a model's fixed values before any request is sent."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from kimi_core.profiles import ModelProfile
 
-__all__ = ["SAMPLING_PARAMS", "check_sampling"]
+__all__ = ["SAMPLING_PARAMS", "SamplingPolicy", "check_sampling", "fit_sampling"]
 
 SAMPLING_PARAMS = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty")
 
+SamplingPolicy = Literal["omit", "error"]
+"""What to do with a sampling value the model cannot take (its sampling is fixed).
 
-def check_sampling(profile: ModelProfile, thinking_on: bool, **params: Any) -> dict[str, Any]:
-    """Validate sampling parameters and return those to send.
+``"omit"`` leaves the value out of the request, so the server applies the model's own fixed
+value (and the change is reported); ``"error"`` raises ``ValueError`` before any request.
+"""
 
-    Parameters left as None are omitted (the server then applies its own, correct value). On models
-    with fixed sampling, a value other than the fixed one raises instead of causing a 400.
+
+def fit_sampling(
+    profile: ModelProfile, thinking_on: bool, policy: SamplingPolicy = "omit", **params: Any
+) -> tuple[dict[str, Any], list[str]]:
+    """Validate sampling parameters; return those to send and a note per value left out.
+
+    Parameters left as None are omitted (the server then applies its own, correct value). On a
+    model with fixed sampling, another value is left out under ``policy="omit"``: apps written
+    for several providers set ``temperature=0`` out of habit, and the fixed value is what the
+    model runs with anyway. ``n`` is never left out: dropping it would silently return fewer
+    answers than asked for.
 
     Args:
         profile: The model's profile.
         thinking_on: The effective thinking state (the fixed temperature depends on it).
+        policy: ``"omit"`` or ``"error"`` for values the model cannot take.
         **params: ``temperature``, ``top_p``, ``n``, ``presence_penalty``, ``frequency_penalty``.
 
     Returns:
-        The parameters that were set, ready to put in the body.
+        The parameters to put in the body, and one note per value left out.
 
     Raises:
-        ValueError: A value the model would reject, or an unknown parameter name.
+        ValueError: A value of the wrong type, an unknown parameter name, an unknown policy,
+            or (``policy="error"``, or ``n``) a value the model would reject.
     """
     unknown = set(params) - set(SAMPLING_PARAMS)
     if unknown:
         raise ValueError(f"unknown sampling parameter(s): {', '.join(sorted(unknown))}")
+    if policy not in ("omit", "error"):
+        raise ValueError(f"sampling_policy must be 'omit' or 'error', got {policy!r}.")
     fixed = profile.fixed_sampling(thinking_on)
     out: dict[str, Any] = {}
+    notes: list[str] = []
     for name in SAMPLING_PARAMS:
         value = params.get(name)
         if value is None:
@@ -45,9 +62,37 @@ def check_sampling(profile: ModelProfile, thinking_on: bool, **params: Any) -> d
             allowed = getattr(fixed, name)
             if float(value) != float(allowed):
                 state = "with thinking on" if thinking_on else "with thinking off"
-                raise ValueError(
-                    f"{profile.id} only accepts {name}={allowed:g} {state} (the server rejects "
-                    f"any other value); leave {name} unset to use the model's fixed value."
+                problem = f"{profile.id} only accepts {name}={allowed:g} {state}"
+                if policy == "error" or name == "n":
+                    raise ValueError(
+                        f"{problem} (the server rejects any other value); leave {name} unset "
+                        "to use the model's fixed value."
+                    )
+                notes.append(
+                    f"{problem}; {name}={value!r} is left out of the request, so the model "
+                    "uses its fixed value (sampling_policy='omit'; 'error' raises instead)."
                 )
+                continue
         out[name] = int(value) if name == "n" else value
-    return out
+    return out, notes
+
+
+def check_sampling(profile: ModelProfile, thinking_on: bool, **params: Any) -> dict[str, Any]:
+    """Validate sampling parameters strictly and return those to send.
+
+    :func:`fit_sampling` with ``policy="error"``: a value other than a fixed one raises instead
+    of causing a 400.
+
+    Args:
+        profile: The model's profile.
+        thinking_on: The effective thinking state (the fixed temperature depends on it).
+        **params: ``temperature``, ``top_p``, ``n``, ``presence_penalty``, ``frequency_penalty``.
+
+    Returns:
+        The parameters that were set, ready to put in the body.
+
+    Raises:
+        ValueError: A value the model would reject, or an unknown parameter name.
+    """
+    sent, _ = fit_sampling(profile, thinking_on, "error", **params)
+    return sent

@@ -85,8 +85,13 @@ def _to_kimi_message(message: ChatMessage, index: int) -> Message:
     tool_calls: list[ToolCall] = []
     for block in message.blocks:
         if isinstance(block, ThinkingBlock):
+            # A signature-only block (Anthropic streams the signature into an empty block) counts
+            # as missing: kimi-core's placeholder applies; the signature means nothing to Kimi.
             if block.content:
                 reasoning.append(block.content)
+        elif isinstance(block, CitationBlock) and role == "assistant":
+            # What another model cited (Anthropic search results) is not what it said.
+            continue
         elif isinstance(block, ToolCallBlock):
             tool_calls.append(
                 ToolCall(
@@ -102,6 +107,8 @@ def _to_kimi_message(message: ChatMessage, index: int) -> Message:
             # Older LlamaIndex code kept the calls in additional_kwargs only.
             tool_calls = _calls_from_wire(extra.get("tool_calls"))
         tool_calls += _calls_from_wire(extra.get(BUILTIN_CALLS_KEY), builtin=True)
+        if not reasoning and (text := _reasoning_from_kwargs(extra)):
+            reasoning.append(text)
     content = _content(parts)
     if DYNAMIC_TOOLS_KEY in extra:
         return _system_tools(role, content, extra[DYNAMIC_TOOLS_KEY], index)
@@ -220,6 +227,24 @@ def _arguments_json(tool_kwargs: dict[str, Any] | str) -> str:
     return json.dumps(tool_kwargs, ensure_ascii=False)
 
 
+def _reasoning_from_kwargs(extra: dict[str, Any]) -> str | None:
+    """Reasoning other LLM classes kept in ``additional_kwargs``.
+
+    ``reasoning_content`` (OpenAILike against DeepSeek-style servers) and ``thinking``
+    (``{"type": "thinking", "thinking": ..., "signature": ...}``, older
+    llama-index-llms-anthropic).
+    """
+    text = extra.get("reasoning_content")
+    if isinstance(text, str) and text:
+        return text
+    thinking = extra.get("thinking")
+    if isinstance(thinking, dict):
+        text = thinking.get("thinking")
+        if isinstance(text, str) and text:
+            return text
+    return None
+
+
 _WIRE_CALLS_SHAPE = (
     "tool calls in additional_kwargs must be a list of OpenAI-style "
     "{'id': ..., 'function': {'name': ..., 'arguments': ...}} dicts (or SDK tool-call objects)"
@@ -233,6 +258,12 @@ def _calls_from_wire(raw: Any, *, builtin: bool = False) -> list[ToolCall]:
         raise ValueError(f"{_WIRE_CALLS_SHAPE}; got a {type(raw).__name__}.")
     for item in raw or []:
         data = item.model_dump() if hasattr(item, "model_dump") else item
+        if isinstance(data, dict) and data.get("type") == "tool_use":
+            # Older llama-index-llms-anthropic kept Anthropic's own tool_use blocks here.
+            data = {
+                "id": data.get("id"),
+                "function": {"name": data.get("name"), "arguments": data.get("input")},
+            }
         function = (data.get("function") or {}) if isinstance(data, dict) else None
         if not isinstance(function, dict):
             raise ValueError(f"{_WIRE_CALLS_SHAPE}; got {item!r}.")
@@ -304,10 +335,12 @@ def search_info(search: WebSearch) -> dict[str, Any]:
     }
 
 
-def response_kwargs(result: ChatResult) -> dict[str, Any]:
+def response_kwargs(result: ChatResult, adjustments: Sequence[str] = ()) -> dict[str, Any]:
     """``ChatResponse.additional_kwargs`` of a finished answer.
 
-    Usage (summed over ``$web_search`` rounds), finish reason, request id and the searches run.
+    Usage (summed over ``$web_search`` rounds), finish reason, request id, the searches run and
+    what kimi-core changed to fit the model (``adjustments``: a forced ``tool_choice`` sent as
+    ``"auto"``, a ``temperature`` the model fixes left out).
     """
     kwargs: dict[str, Any] = usage_kwargs(result.usage)
     kwargs["finish_reason"] = result.finish_reason
@@ -315,6 +348,8 @@ def response_kwargs(result: ChatResult) -> dict[str, Any]:
         kwargs["request_id"] = result.request_id
     if result.web_searches:
         kwargs["web_searches"] = [search_info(search) for search in result.web_searches]
+    if adjustments:
+        kwargs["adjustments"] = list(adjustments)
     return kwargs
 
 

@@ -44,9 +44,18 @@ class StreamAssembler:
     running ones.
     """
 
-    __slots__ = ("_call_blocks", "_calls", "_reasoning", "_text", "_text_block", "_thinking_block")
+    __slots__ = (
+        "_adjustments",
+        "_call_blocks",
+        "_calls",
+        "_reasoning",
+        "_text",
+        "_text_block",
+        "_thinking_block",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, adjustments: Sequence[str] = ()) -> None:
+        self._adjustments = adjustments
         self._text = ""
         self._reasoning = ""
         self._calls: dict[int, list[str]] = {}
@@ -69,7 +78,7 @@ class StreamAssembler:
                 message=message,
                 delta="",
                 raw=response_raw(result),
-                additional_kwargs=response_kwargs(result),
+                additional_kwargs=response_kwargs(result, self._adjustments),
                 logprobs=response_logprobs(result),
             )
         extra: dict[str, Any] = {}

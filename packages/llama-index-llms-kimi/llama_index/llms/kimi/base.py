@@ -15,6 +15,7 @@ from kimi_core import (
     ChatSettings,
     KimiClient,
     MediaPolicy,
+    SamplingPolicy,
     Tool,
     build_chat_request,
     check_thinking_and_sampling,
@@ -64,6 +65,11 @@ from llama_index.llms.kimi._convert import (
 )
 from llama_index.llms.kimi._documents import DocumentExtractor, has_documents
 from llama_index.llms.kimi._stream import StreamAssembler
+from llama_index.llms.kimi._structured import (
+    astream_function_object,
+    no_tool_call_error,
+    stream_function_object,
+)
 from pydantic import AliasChoices
 
 if TYPE_CHECKING:
@@ -96,6 +102,7 @@ _SETTING_OVERRIDES = frozenset(
         "logprobs",
         "top_logprobs",
         "media",
+        "sampling_policy",
     }
 )
 _REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search", "extra_body"})
@@ -142,6 +149,10 @@ class Kimi(FunctionCallingLLM):
         tool_choice_policy: When the model rejects a forced ``tool_choice`` (``tool_required``,
             a named tool) in its thinking state: ``"downgrade"`` sends ``"auto"``, ``"error"``
             raises ``ValueError`` before the request.
+        sampling_policy: A sampling value the model cannot take (``temperature=0`` on a K-model,
+            a habit of other providers): ``"omit"`` leaves it out of the request, with a warning
+            and an entry in ``ChatResponse.additional_kwargs["adjustments"]``; ``"error"``
+            raises ``ValueError``.
         web_search: Declare Kimi's builtin ``$web_search`` on every call; the search rounds run
             inside the call, so agents never see a ``$web_search`` tool call.
         documents: ``"file-extract"`` uploads each ``DocumentBlock`` once to the Files API and
@@ -195,6 +206,10 @@ class Kimi(FunctionCallingLLM):
         default="downgrade",
         description="A forced tool_choice the model rejects: send 'auto', or raise.",
     )
+    sampling_policy: SamplingPolicy = Field(
+        default="omit",
+        description="A sampling value the model cannot take: leave it out, or raise.",
+    )
     web_search: bool = Field(default=False, description="Declare the builtin $web_search.")
     documents: Literal["error", "file-extract"] = Field(
         default="error", description="How DocumentBlocks are sent: refused, or extracted."
@@ -214,11 +229,13 @@ class Kimi(FunctionCallingLLM):
 
     _client: KimiClient = PrivateAttr()
     _extractor: DocumentExtractor = PrivateAttr(default_factory=DocumentExtractor)
+    # Sampling values left out, already warned about: validate_assignment re-runs the check.
+    _sampling_warned: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")
     def _resolve(self) -> Kimi:
         """Validate the knobs with kimi-core and build the (shared-pool) client."""
-        check_thinking_and_sampling(self._settings())
+        check_thinking_and_sampling(self._settings(), warned=self._sampling_warned)
         self._client = KimiClient(
             api_key=self.api_key.get_secret_value() if self.api_key else None,
             base_url=self.base_url,
@@ -248,6 +265,7 @@ class Kimi(FunctionCallingLLM):
             prompt_cache_options=self.prompt_cache_options,
             tool_choice_policy=self.tool_choice_policy,
             media=self.media,
+            sampling_policy=self.sampling_policy,
             extra_body=dict(self.additional_kwargs) or None,
         )
 
@@ -340,6 +358,7 @@ class Kimi(FunctionCallingLLM):
             tool_choice=kwargs.get("tool_choice"),
             response_format=kwargs.get("response_format"),
             stream=stream,
+            warned=self._sampling_warned,
         )
 
     def _documents(self, messages: Sequence[ChatMessage]) -> Sequence[ChatMessage]:
@@ -352,11 +371,11 @@ class Kimi(FunctionCallingLLM):
             return await self._extractor.aextract(messages, self._client)
         return messages
 
-    def _chat_response(self, result: ChatResult) -> ChatResponse:
+    def _chat_response(self, result: ChatResult, request: ChatRequest) -> ChatResponse:
         return ChatResponse(
             message=from_kimi_result(result),
             raw=response_raw(result),
-            additional_kwargs=response_kwargs(result),
+            additional_kwargs=response_kwargs(result, request.adjustments),
             logprobs=response_logprobs(result),
         )
 
@@ -366,13 +385,13 @@ class Kimi(FunctionCallingLLM):
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the answer (thinking, text, tool calls, usage)."""
         request = self._request(self._documents(messages), stream=False, **kwargs)
-        return self._chat_response(self._client.complete(request))
+        return self._chat_response(self._client.complete(request), request)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
         request = self._request(await self._adocuments(messages), stream=False, **kwargs)
-        return self._chat_response(await self._client.acomplete(request))
+        return self._chat_response(await self._client.acomplete(request), request)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -387,7 +406,7 @@ class Kimi(FunctionCallingLLM):
         client, coalesce = self._client, self.coalesce_stream
 
         def gen() -> ChatResponseGen:
-            assembler = StreamAssembler()
+            assembler = StreamAssembler(request.adjustments)
             with client.stream(request, coalesce=coalesce) as stream:
                 for delta in stream:
                     yield assembler.feed(delta)
@@ -403,7 +422,7 @@ class Kimi(FunctionCallingLLM):
         client, coalesce = self._client, self.coalesce_stream
 
         async def gen() -> ChatResponseAsyncGen:
-            assembler = StreamAssembler()
+            assembler = StreamAssembler(request.adjustments)
             async with client.astream(request, coalesce=coalesce) as stream:
                 async for delta in stream:
                     yield assembler.feed(delta)
@@ -516,7 +535,7 @@ class Kimi(FunctionCallingLLM):
                 )
             )
         if not selections and error_on_no_tool_call:
-            raise ValueError("Expected at least one tool call, but the model made none.")
+            raise no_tool_call_error(response)
         return selections
 
     # -- structured output -------------------------------------------------------------------
@@ -587,9 +606,7 @@ class Kimi(FunctionCallingLLM):
         **prompt_args: Any,
     ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
         if not self._uses_json_schema():
-            yield from super()._structured_stream_call(
-                output_cls, prompt, llm_kwargs, **prompt_args
-            )
+            yield from stream_function_object(self, output_cls, prompt, llm_kwargs, prompt_args)
             return
         from llama_index.core.program.streaming_utils import (
             process_streaming_content_incremental,
@@ -609,9 +626,7 @@ class Kimi(FunctionCallingLLM):
         **prompt_args: Any,
     ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
         if not self._uses_json_schema():
-            return await super()._structured_astream_call(
-                output_cls, prompt, llm_kwargs, **prompt_args
-            )
+            return astream_function_object(self, output_cls, prompt, llm_kwargs, prompt_args)
         from llama_index.core.program.streaming_utils import (
             process_streaming_content_incremental,
         )
