@@ -31,8 +31,8 @@ from langchain_core.messages import (
 )
 
 from langchain_kimi._tool_format import tool_to_wire
-from langchain_kimi.dynamic_tools import DYNAMIC_TOOLS_KEY
 from langchain_kimi._translator import PROVIDER
+from langchain_kimi.dynamic_tools import DYNAMIC_TOOLS_KEY
 
 __all__ = ["to_kimi_message", "to_kimi_messages"]
 

@@ -55,8 +55,8 @@ from langchain_kimi import _translator
 from langchain_kimi._arguments import field_names, move_unknown_arguments
 from langchain_kimi._convert import to_kimi_messages
 from langchain_kimi._errors import mapped_errors
-from langchain_kimi._tool_format import tool_to_wire
 from langchain_kimi._structured import require_tool_call
+from langchain_kimi._tool_format import tool_to_wire
 from langchain_kimi._version import __version__
 
 if TYPE_CHECKING:
