@@ -212,20 +212,23 @@ class _Pace:
         """Let ``seconds`` of emulated time pass (sleeping while ahead of real time)."""
         record = self.record
         record.elapsed = min(record.elapsed + seconds, float(record.window))
-        due = self.origin + record.elapsed / record.scale - time.monotonic()
         self.steps += 1
-        if due > 0:
-            await asyncio.sleep(due)
-        elif self.steps % _YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # let polls and other requests in
+        due = self.origin + record.elapsed / record.scale
+        if due <= time.monotonic():
+            if self.steps % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let polls and other requests in
+            return
+        # In short sleeps, so that a cancel or a reset is seen promptly.
+        while not (record.discarded or record.cancel_requested):
+            left = due - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 0.05))
 
     async def stage(self, seconds: float) -> None:
-        """An emulated stage, in small steps so cancel, expiry and reset are seen promptly."""
-        step = max(0.05 * self.record.scale, 1.0)
-        left = seconds
-        while left > 0 and not self.stopped():
-            await self.advance(min(step, left))
-            left -= step
+        """An emulated stage; it ends early at the end of the window."""
+        if not self.stopped():
+            await self.advance(seconds)
 
     def stopped(self) -> bool:
         """Cancelled, discarded or out of time."""
