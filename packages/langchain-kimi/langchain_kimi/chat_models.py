@@ -49,6 +49,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from langchain_kimi import _translator
+from langchain_kimi._batch import BATCH_ARGS, BatchAPIMixin
 from langchain_kimi._convert import to_kimi_messages
 from langchain_kimi._errors import mapped_errors
 from langchain_kimi._version import __version__
@@ -138,7 +139,7 @@ class _ClientCache:
         return (_ClientCache, ())
 
 
-class ChatKimi(BaseChatModel):
+class ChatKimi(BatchAPIMixin, BaseChatModel):
     r"""Moonshot AI's Kimi chat models (kimi-k2.6, kimi-k2.7-code, kimi-k3, ...).
 
     Built on `langchain-core` and `kimi-core`: every Kimi rule (thinking per model, fixed
@@ -342,6 +343,9 @@ class ChatKimi(BaseChatModel):
     raise `ValueError`."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other request body fields, sent as given (e.g. `{"safety_identifier": "..."}`)."""
+    use_batch_api: bool = False
+    """Run `batch()`/`abatch()` through Kimi's Batch API (60 % of the price, results within the
+    completion window) instead of concurrent online calls; `invoke` and `stream` stay online."""
 
     _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
 
@@ -496,6 +500,7 @@ class ChatKimi(BaseChatModel):
             elif key not in (
                 *_REQUEST_ARGS,
                 *_CLIENT_ARGS,
+                *BATCH_ARGS,
                 "stream",
                 "ls_structured_output_format",
             ):

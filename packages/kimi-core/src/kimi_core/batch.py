@@ -181,7 +181,7 @@ def _unanswered(batch: BatchObject, custom_id: str) -> BatchRequestError:
         message, code = f"batch {batch.id} was cancelled before this request ran", "batch_cancelled"
     else:
         message, code = f"batch {batch.id} ({batch.status}) has no result for it", "missing"
-    return BatchRequestError(message, code=code, custom_id=custom_id, batch_id=batch.id)
+    return BatchRequestError.of(message, code=code, custom_id=custom_id, batch_id=batch.id)
 
 
 def _check_done(job: BatchJob, batches: Sequence[BatchObject]) -> None:

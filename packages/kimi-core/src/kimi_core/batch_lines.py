@@ -48,21 +48,32 @@ _MIN_WINDOW_HOURS, _MAX_WINDOW_HOURS = 12, 7 * 24
 class BatchRequestError(KimiError):
     """A batched request that produced no answer for a reason other than an HTTP error status.
 
+    ``error_type`` (also :attr:`code`) says why: ``batch_expired`` (the window ended first),
+    ``batch_cancelled``, ``batch_failed`` (the whole batch failed validation), ``missing`` (in
+    neither result file), or the error code the server gave.
+
     Attributes:
-        code: ``batch_expired`` (the window ended first), ``batch_cancelled``, ``batch_failed``
-            (the whole batch failed validation), ``missing`` (in neither result file), or the
-            error code the server gave.
-        custom_id: The request's ``custom_id``.
-        batch_id: The batch it belonged to.
+        custom_id: The request's ``custom_id``, when known.
+        batch_id: The batch it belonged to, when known.
     """
 
-    def __init__(
-        self, message: str, *, code: str, custom_id: str | None, batch_id: str | None
-    ) -> None:
-        super().__init__(message, error_type=code)
-        self.code = code
-        self.custom_id = custom_id
-        self.batch_id = batch_id
+    custom_id: str | None = None
+    batch_id: str | None = None
+
+    @property
+    def code(self) -> str:
+        """Why the request has no answer (``error_type``)."""
+        return self.error_type or "unknown"
+
+    @classmethod
+    def of(
+        cls, message: str, *, code: str, custom_id: str | None, batch_id: str | None
+    ) -> BatchRequestError:
+        """The error of one request of one batch."""
+        error = cls(message, error_type=code)
+        error.custom_id = custom_id
+        error.batch_id = batch_id
+        return error
 
 
 def check_completion_window(window: str) -> str:
@@ -331,7 +342,7 @@ def parse_result_line(line: bytes, batch_id: str | None) -> tuple[str, ChatResul
     problem = problem if isinstance(problem, dict) else {}
     code = problem.get("code")
     message = problem.get("message")
-    return custom_id, BatchRequestError(
+    return custom_id, BatchRequestError.of(
         message if isinstance(message, str) and message else "the request produced no response",
         code=code if isinstance(code, str) and code else "unknown",
         custom_id=custom_id,
