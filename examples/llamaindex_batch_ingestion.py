@@ -123,7 +123,9 @@ def main() -> None:
         failed = sum("questions_error" in node.metadata for node in nodes)
         cost = sum(node.metadata.get("estimated_cost_usd") or 0.0 for node in nodes)
         tokens = sum(node.metadata.get("tokens") or 0 for node in nodes)
-        batch_ids = {node.metadata.get("batch_id") for node in nodes} - {None}
+        batch_ids = {
+            str(node.metadata["batch_id"]) for node in nodes if "batch_id" in node.metadata
+        }
         print(
             f"{len(nodes) - failed} answered, {failed} failed, {tokens} tokens, "
             f"estimated ${cost:.4f} at the batch price, batches: {', '.join(sorted(batch_ids))}"
