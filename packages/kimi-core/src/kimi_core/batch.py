@@ -72,7 +72,7 @@ class BatchPolling:
             batches' own completion window.
     """
 
-    initial: float = 5.0
+    initial: float = 0.25
     factor: float = 1.5
     maximum: float = 120.0
     timeout: float | None = None

@@ -67,7 +67,7 @@ class EmulatorConfig:
     content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"
     web_search_tokens: int = 1200
     balance: tuple[float, float, float] = (49.58894, 46.58893, 3.00001)
-    batch_time_scale: float = 60.0
+    batch_time_scale: float = 600.0
     batch_stage_seconds: float = 30.0
     batch_request_seconds: float = 1.0
 
