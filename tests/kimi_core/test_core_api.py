@@ -19,8 +19,8 @@ PUBLIC = {
     "REASONING_PLACEHOLDER", "RetryPolicy", "ServerError", "StreamAccumulator", "StreamDelta",
     "TextPart", "ThinkingState", "Tool", "ToolCall", "ToolCallChunk", "ToolChoiceRules", "Usage",
     "VideoPart", "WEB_SEARCH", "WebSearch", "WebSearchLoop", "WebSearchLoopError",
-    "build_chat_request", "check_sampling", "check_thinking_and_sampling", "estimate_cost", "get_profile",
-    "messages_to_wire", "ms_url", "normalize_schema", "parse_completion",
+    "build_chat_request", "check_sampling", "check_thinking_and_sampling", "estimate_cost",
+    "get_profile", "messages_to_wire", "ms_url", "normalize_schema", "parse_completion",
     "refresh_profiles_from_models", "resolve_thinking", "tools_to_wire",
 }  # fmt: skip
 

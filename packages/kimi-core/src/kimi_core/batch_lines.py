@@ -316,7 +316,8 @@ def parse_result_line(line: bytes, batch_id: str | None) -> tuple[str, ChatResul
         MalformedResponseError: Not JSON, or no ``custom_id``.
     """
     try:
-        data = json.loads(line)
+        # Decoding first skips json.loads' encoding detection on bytes (result files are UTF-8).
+        data = json.loads(line.decode("utf-8", "surrogatepass"))
     except ValueError as exc:
         raise MalformedResponseError(
             f"batch result line is not JSON: {line[:200]!r}", retryable=False
