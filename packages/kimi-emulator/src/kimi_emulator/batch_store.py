@@ -23,6 +23,9 @@ _WINDOW = re.compile(r"^([1-9][0-9]*)([hd])$")
 _MIN_WINDOW, _MAX_WINDOW = 12 * 3600, 7 * 24 * 3600
 MAX_METADATA_PAIRS = 16
 _MAX_LIST_LIMIT = 100
+# The emulator's own bound (the reference documents none): each running batch holds a task.
+MAX_RUNNING = 1000
+_FINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 
 
 def window_seconds(window: Any) -> int:
@@ -143,6 +146,12 @@ class BatchStore:
             scale=scale,
         )
         with self._lock:
+            running = sum(b.status not in _FINAL for b in self._batches.values())
+            if running >= MAX_RUNNING:
+                raise ApiError.invalid(
+                    f"Invalid request: too many unfinished batches (the emulator runs at most "
+                    f"{MAX_RUNNING} at a time)"
+                )
             self._batches[record.id] = record
         return record
 
