@@ -292,3 +292,15 @@ def test_cost_estimate_uses_the_batch_price(emu, bclient):
     assert online
     assert batched == pytest.approx(online * BATCH_PRICE_FACTOR)
     assert estimate_cost(result.usage, "unknown-model") is None
+
+
+def test_progress_bar_shows_the_job(emu, bclient, capsys):
+    pytest.importorskip("tqdm")
+    from kimi_core.batch_progress import progress_callback
+
+    with progress_callback(True) as on_progress:
+        bclient.batches.run(_requests(3), polling=FAST, on_progress=on_progress)
+    shown = capsys.readouterr().err
+    assert "Kimi batch" in shown
+    assert "3/3" in shown
+    assert "completed" in shown
