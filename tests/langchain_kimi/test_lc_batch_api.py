@@ -247,3 +247,15 @@ def test_ten_thousand_requests_keep_their_positions(emu):
     elapsed = time.perf_counter() - started
     assert [m.content for m in results] == [f"answer {i}" for i in range(n)]
     print(f"\n10,000-request ChatKimi.batch(use_batch_api=True) wall time: {elapsed:.1f}s")
+
+
+def test_job_api_takes_tools_as_bind_tools_does(emu):
+    model = _model(emu)
+    job = model.submit_batch(
+        ["What is the weather in Oslo? Use GetWeather."], tools=[GetWeather], tool_choice="any"
+    )
+    [body] = _uploaded_bodies(emu)
+    assert body["tools"][0]["function"]["name"] == "GetWeather"
+    assert body["tool_choice"] == "required"
+    [message] = model.batch_results(job, polling=FAST)
+    assert message.tool_calls[0]["args"] == {"city": "Oslo"}

@@ -93,6 +93,20 @@ def _build(
     return built
 
 
+def _tool_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`tools` / `tool_choice` in the forms `bind_tools` takes, as `bind_tools` would bind them."""
+    if "tools" not in kwargs and "tool_choice" not in kwargs:
+        return kwargs
+    from langchain_kimi.chat_models import _tool_choice, _tool_to_wire
+
+    out = dict(kwargs)
+    if out.get("tools") is not None:
+        out["tools"] = [_tool_to_wire(tool, None) for tool in out["tools"]]
+    if out.get("tool_choice") is not None:
+        out["tool_choice"] = _tool_choice(out["tool_choice"])
+    return out
+
+
 def _message(
     model: ChatKimi, outcome: KimiResult | KimiError, request: ChatRequest | None, batch_id: str
 ) -> _Outcome:
@@ -331,8 +345,8 @@ class BatchAPIMixin:
         """Submit inputs as a Batch API job and return at once.
 
         Save the job (`job.save(path)`) to collect it later, from any process, with
-        `batch_results`. Tools and structured output go in `kwargs` as `invoke` takes them
-        (e.g. `tools=[convert_to_openai_tool(Weather)]`, `response_format={...}`).
+        `batch_results`. Tools go in `kwargs` in any form `bind_tools` takes (`tools=[Weather]`,
+        `tool_choice=...`), structured output as `response_format={...}`.
 
         Args:
             inputs: What `invoke` takes, one per request.
@@ -344,7 +358,7 @@ class BatchAPIMixin:
             The job handle (no secrets in it).
         """
         model = _chat(self)
-        built = _build(model, inputs, kwargs, keep=False)
+        built = _build(model, inputs, _tool_kwargs(kwargs), keep=False)
         with mapped_errors():
             return model._client_for(kwargs).batches.submit(
                 built.requests, completion_window=completion_window, metadata=batch_metadata
@@ -360,7 +374,7 @@ class BatchAPIMixin:
     ) -> BatchJob:
         """Async `submit_batch`."""
         model = _chat(self)
-        built = _build(model, inputs, kwargs, keep=False)
+        built = _build(model, inputs, _tool_kwargs(kwargs), keep=False)
         with mapped_errors():
             return await model._client_for(kwargs).abatches.submit(
                 built.requests, completion_window=completion_window, metadata=batch_metadata
