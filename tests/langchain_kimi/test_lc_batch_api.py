@@ -259,3 +259,17 @@ def test_job_api_takes_tools_as_bind_tools_does(emu):
     assert body["tool_choice"] == "required"
     [message] = model.batch_results(job, polling=FAST)
     assert message.tool_calls[0]["args"] == {"city": "Oslo"}
+
+
+def test_structured_output_with_raw_goes_through_the_batch_api(emu):
+    structured = _model(emu).with_structured_output(Person, include_raw=True)
+    results = structured.batch(["Ada is 36 years old."], use_batch_api=True, polling=FAST)
+    [batch] = emu.batches.all()
+    assert emu.chat_requests == []
+    assert isinstance(results[0]["parsed"], Person)
+    assert results[0]["parsing_error"] is None
+    assert results[0]["raw"].response_metadata["batch_id"] == batch.id
+    # invoke keeps its shape: the raw message, the parsed object, no error.
+    online = structured.invoke("Ada is 36 years old.")
+    assert sorted(online) == ["parsed", "parsing_error", "raw"]
+    assert online["parsed"] == results[0]["parsed"]

@@ -843,7 +843,8 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         )
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
-        return RunnableMap(raw=llm) | with_fallback
+        # The model first: RunnableSequence.batch hands its kwargs (use_batch_api=True) to step one.
+        return llm | RunnableMap(raw=RunnablePassthrough()) | with_fallback
 
     # -- token counting -----------------------------------------------------------------------
 
