@@ -135,3 +135,23 @@ def test_ten_thousand_requests_keep_their_positions(emu):
     elapsed = time.perf_counter() - started
     assert [r.message.content for r in results] == [f"answer {i}" for i in range(n)]
     print(f"\n10,000-request Kimi.batch_chat wall time: {elapsed:.1f}s")
+
+
+def test_llamaindex_tools_go_into_every_line(emu):
+    from llama_index.core.tools import FunctionTool
+
+    def get_weather(city: str) -> str:
+        """Get the weather in a city."""
+        return f"sunny in {city}"
+
+    llm = _llm(emu)
+    tool = FunctionTool.from_defaults(fn=get_weather)
+    conversations = [
+        [ChatMessage(role="user", content=f"What is the weather in {city}? Use get_weather.")]
+        for city in ("Paris", "Oslo")
+    ]
+    responses = llm.batch_chat(conversations, tools=[tool], polling=FAST)
+    bodies = _uploaded_bodies(emu)
+    assert all(b["tools"][0]["function"]["name"] == "get_weather" for b in bodies)
+    calls = [llm.get_tool_calls_from_response(r) for r in responses]
+    assert [c[0].tool_kwargs for c in calls] == [{"city": "Paris"}, {"city": "Oslo"}]

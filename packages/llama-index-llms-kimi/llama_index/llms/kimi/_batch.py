@@ -17,6 +17,8 @@ from kimi_core import ChatResult as KimiResult
 from kimi_core.batch_progress import ProgressOption, progress_callback
 from llama_index.core.base.llms.generic_utils import chat_response_to_completion_response
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
+from llama_index.core.tools import BaseTool
+from llama_index.llms.kimi._convert import to_kimi_tools
 
 if TYPE_CHECKING:
     from llama_index.llms.kimi.base import Kimi
@@ -37,6 +39,16 @@ class _Built:
 def _llm(mixin: object) -> Kimi:
     # The mixin is only ever a base of Kimi; mypy cannot express that through a self type.
     return cast("Kimi", mixin)
+
+
+def _tool_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """LlamaIndex tools (``BaseTool``) in ``tools`` become Kimi tools (as ``chat_with_tools``)."""
+    tools = kwargs.get("tools")
+    if not tools or not any(isinstance(tool, BaseTool) for tool in tools):
+        return kwargs
+    llama_tools = [tool for tool in tools if isinstance(tool, BaseTool)]
+    others = [tool for tool in tools if not isinstance(tool, BaseTool)]
+    return {**kwargs, "tools": [*others, *to_kimi_tools(llama_tools)]}
 
 
 def _prompt_conversations(prompts: Sequence[str]) -> list[list[ChatMessage]]:
@@ -129,14 +141,15 @@ class BatchMixin:
             progress: ``True`` for a progress bar, or a callable receiving
                 ``kimi_core.BatchProgress`` after each poll.
             polling: Poll intervals and an optional deadline (``kimi_core.BatchPolling``).
-            **kwargs: Per-call options, as :meth:`chat` takes (``tools``, ``response_format``,
-                ``thinking``, ...), applied to every conversation.
+            **kwargs: Per-call options, as :meth:`chat` takes (``response_format``, ``thinking``,
+                ``tool_choice``, ...), applied to every conversation; ``tools`` may be LlamaIndex
+                tools (``FunctionTool``, ...), as ``chat_with_tools`` takes them.
 
         Returns:
             One ``ChatResponse`` (or exception) per conversation, in order.
         """
         llm = _llm(self)
-        built = _build(llm, conversations, kwargs, return_exceptions)
+        built = _build(llm, conversations, _tool_kwargs(kwargs), return_exceptions)
         done: list[ChatOutcome] = []
         if built.requests:
             with progress_callback(progress) as on_progress:
@@ -164,6 +177,7 @@ class BatchMixin:
     ) -> list[ChatResponse]:
         """Async :meth:`batch_chat`."""
         llm = _llm(self)
+        kwargs = _tool_kwargs(kwargs)
         built = _Built()
         for position, messages in enumerate(conversations):
             try:
@@ -220,7 +234,7 @@ class BatchMixin:
         :meth:`batch_results`.
         """
         llm = _llm(self)
-        built = _build(llm, conversations, kwargs, keep=False)
+        built = _build(llm, conversations, _tool_kwargs(kwargs), keep=False)
         return llm.client.batches.submit(
             built.requests, completion_window=completion_window, metadata=batch_metadata
         )
@@ -235,6 +249,7 @@ class BatchMixin:
     ) -> BatchJob:
         """Async :meth:`submit_batch`."""
         llm = _llm(self)
+        kwargs = _tool_kwargs(kwargs)
         requests = [
             llm._request(await llm._adocuments(messages), stream=False, **kwargs)
             for messages in conversations
