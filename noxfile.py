@@ -148,24 +148,37 @@ def docs(session: nox.Session) -> None:
     )
 
 
+_OFFLINE = {
+    "MOONSHOT_API_KEY": "",
+    "KIMI_API_KEY": "",
+    "MOONSHOT_BASE_URL": "",
+    "KIMI_BASE_URL": "",
+}
+
+
+def _run_example(session: nox.Session, script: Path) -> None:
+    output = session.run("python", str(script), env=_OFFLINE, silent=True)
+    print(output)
+    # The issue-8 contract: without a key, the first line says the emulator is in use.
+    if not str(output).startswith("MOONSHOT_API_KEY is not set"):
+        session.error(f"{script.name}: the first output line does not name the emulator")
+
+
 @nox.session(python=PYTHON)
 def examples(session: nox.Session) -> None:
     """Run every script in examples/ against the embedded emulator (never the real API)."""
     _sync(session, "--all-packages", "--group", "examples")
-    offline = {
-        "MOONSHOT_API_KEY": "",
-        "KIMI_API_KEY": "",
-        "MOONSHOT_BASE_URL": "",
-        "KIMI_BASE_URL": "",
-    }
     for script in sorted(ROOT.glob("examples/*.py")):
-        if script.name.startswith("_"):
-            continue
-        output = session.run("python", str(script), env=offline, silent=True)
-        print(output)
-        # The issue-8 contract: without a key, the first line says the emulator is in use.
-        if not str(output).startswith("MOONSHOT_API_KEY is not set"):
-            session.error(f"{script.name}: the first output line does not name the emulator")
+        if not script.name.startswith("_"):
+            _run_example(session, script)
+
+
+@nox.session(python=PYTHON)
+def ray(session: nox.Session) -> None:
+    """The Ray scale-out example and its test, on a local Ray instance against the emulator."""
+    _sync(session, "--all-packages", "--group", "test", "--group", "ray")
+    _run_example(session, ROOT / "examples" / "ray" / "ray_online.py")
+    session.run("pytest", "tests/ray", *session.posargs)
 
 
 @nox.session(python=PYTHON)

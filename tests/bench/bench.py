@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_answer import Expected
+from bench_batch import batch_table, run_batch_scenario
 from bench_clients import CLIENTS, Client, available_clients
 from bench_floors import FLOORS
 from bench_report import (
@@ -44,7 +45,7 @@ from bench_scenarios import (
 from bench_server import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6")
+SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7")
 DISTRIBUTIONS = (
     "openai",
     "httpx2",
@@ -197,6 +198,9 @@ def run(
                 "metric": "rss",
                 "clients": summarize_values(values, "growth", "sdk"),
             }
+    if "S7" in only:
+        _log("S7 Batch API build and parse per request (CPU, in process)")
+        results["S7"] = run_batch_scenario(config.s7_lines, config.samples)
     return results
 
 
@@ -288,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             targets_table(verdicts),
             "## Details",
             details_table(results),
+            *([batch_table(results["S7"])] if "S7" in results else []),
         ]
     )
     print("\n" + report, flush=True)

@@ -52,6 +52,7 @@ class Config:
     s5_samples: int = 5
     s6_size: Expected = _S6
     s6_samples: int = 1
+    s7_lines: int = 10_000
 
 
 FULL = Config()
@@ -66,6 +67,7 @@ QUICK = Config(
     s5_samples=2,
     s6_size=Expected(7_500, 300),
     s6_samples=1,
+    s7_lines=2_000,
 )
 
 

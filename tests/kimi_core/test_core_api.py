@@ -9,6 +9,7 @@ import kimi_core
 
 PUBLIC = {
     "APIConnectionError", "APITimeoutError", "AsyncChatStream", "AuthenticationError",
+    "BatchJob", "BatchObject", "BatchPolling", "BatchProgress", "BatchRequestError",
     "BuiltinTool", "CN_BASE_URL", "ChatRequest", "ChatResult", "ChatSettings", "ChatStream",
     "ContentFilterError", "ContentPart", "ContextOverflowError", "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT", "EngineOverloadedError", "FileObject", "FixedSampling", "FormulaResult",
@@ -19,9 +20,9 @@ PUBLIC = {
     "StreamDelta",
     "TextPart", "ThinkingState", "Tool", "ToolCall", "ToolCallChunk", "ToolChoiceRules", "Usage",
     "VideoPart", "WEB_SEARCH", "WebSearch", "WebSearchLoop", "WebSearchLoopError",
-    "build_chat_request", "check_sampling", "check_thinking_and_sampling", "fit_sampling",
-    "get_profile",
-    "messages_to_wire", "ms_url", "normalize_schema", "parse_completion",
+    "build_chat_request", "check_sampling", "check_thinking_and_sampling", "estimate_cost",
+    "fit_sampling", "get_profile", "messages_to_wire", "ms_url", "normalize_schema",
+    "parse_completion",
     "refresh_profiles_from_models", "resolve_thinking", "tools_to_wire",
 }  # fmt: skip
 

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 
 from langchain_kimi import _translator
 from langchain_kimi._arguments import field_names, move_unknown_arguments
+from langchain_kimi._batch import BATCH_ARGS, BatchAPIMixin
 from langchain_kimi._convert import to_kimi_messages
 from langchain_kimi._errors import mapped_errors
 from langchain_kimi._structured import require_tool_call
@@ -135,7 +136,7 @@ class _ClientCache:
         return (_ClientCache, ())
 
 
-class ChatKimi(BaseChatModel):
+class ChatKimi(BatchAPIMixin, BaseChatModel):
     r"""Moonshot AI's Kimi chat models (kimi-k2.6, kimi-k2.7-code, kimi-k3, ...).
 
     Built on `langchain-core` and `kimi-core`: every Kimi rule (thinking per model, fixed
@@ -357,6 +358,9 @@ class ChatKimi(BaseChatModel):
     """Other request body fields (e.g. `{"safety_identifier": "..."}`). Unknown constructor
     arguments land here with a warning; kimi-core's settings (`n`, `logprobs`, ...) are checked
     like the arguments, and fields kimi-core builds itself (`tools`, `stream`, ...) are refused."""
+    use_batch_api: bool = False
+    """Run `batch()`/`abatch()` through Kimi's Batch API (60 % of the price, results within the
+    completion window) instead of concurrent online calls; `invoke` and `stream` stay online."""
 
     _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
     # Sampling values left out of requests that were already warned about (once per instance).
@@ -519,6 +523,7 @@ class ChatKimi(BaseChatModel):
             elif key not in (
                 *_REQUEST_ARGS,
                 *_CLIENT_ARGS,
+                *BATCH_ARGS,
                 "stream",
                 "ls_structured_output_format",
             ):
@@ -865,7 +870,8 @@ class ChatKimi(BaseChatModel):
         )
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
-        return RunnableMap(raw=llm) | with_fallback
+        # The model first: RunnableSequence.batch hands its kwargs (use_batch_api=True) to step one.
+        return llm | RunnableMap(raw=RunnablePassthrough()) | with_fallback
 
     # -- token counting -----------------------------------------------------------------------
 

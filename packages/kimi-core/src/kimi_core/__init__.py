@@ -4,6 +4,9 @@ Neutral messages in, validated wire bodies out; Kimi's responses and streams bac
 results. ``langchain-kimi`` and ``llama-index-llms-kimi`` are thin translations onto this layer.
 """
 
+from kimi_core.batch import BatchPolling
+from kimi_core.batch_job import BatchJob, BatchProgress
+from kimi_core.batch_lines import BatchObject, BatchRequestError
 from kimi_core.client import DEFAULT_TIMEOUT, AsyncChatStream, ChatStream, KimiClient
 from kimi_core.convert import REASONING_PLACEHOLDER, messages_to_wire, tools_to_wire
 from kimi_core.errors import (
@@ -39,6 +42,7 @@ from kimi_core.messages import (
     ToolCall,
     VideoPart,
 )
+from kimi_core.pricing import estimate_cost
 from kimi_core.profiles import (
     PROFILES,
     FixedSampling,
@@ -73,6 +77,11 @@ __all__ = [
     "APITimeoutError",
     "AsyncChatStream",
     "AuthenticationError",
+    "BatchJob",
+    "BatchObject",
+    "BatchPolling",
+    "BatchProgress",
+    "BatchRequestError",
     "BuiltinTool",
     "ChatRequest",
     "ChatResult",
@@ -119,6 +128,7 @@ __all__ = [
     "build_chat_request",
     "check_sampling",
     "check_thinking_and_sampling",
+    "estimate_cost",
     "fit_sampling",
     "get_profile",
     "messages_to_wire",

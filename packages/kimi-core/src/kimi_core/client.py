@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import httpx2
     import openai
 
+    from kimi_core.batch import AsyncBatches, Batches
     from kimi_core.files import AsyncFiles, Files
     from kimi_core.formulas import AsyncFormulas, Formulas
 
@@ -773,6 +774,20 @@ class KimiClient:
         from kimi_core.files import AsyncFiles
 
         return AsyncFiles(self)
+
+    @property
+    def batches(self) -> Batches:
+        """The Batch API (sync)."""
+        from kimi_core.batch import Batches
+
+        return Batches(self)
+
+    @property
+    def abatches(self) -> AsyncBatches:
+        """The Batch API (async)."""
+        from kimi_core.batch import AsyncBatches
+
+        return AsyncBatches(self)
 
     @property
     def formulas(self) -> Formulas:

@@ -96,6 +96,7 @@ class ModelProfile:
         web_search: Accepts the builtin ``$web_search`` tool.
         web_search_with_thinking: ``$web_search`` may be combined with thinking on.
         dynamic_tools: Accepts tools declared mid-conversation on a system message (K3).
+        batch_api: Served by the Batch API (``/v1/batches``; kimi-api.md 10 and 13.5).
         retired_on: The date the service stopped serving the model (404 after it).
         replacement: The model to use instead once retired.
         known: False for the permissive profile given to ids the table does not list.
@@ -123,6 +124,7 @@ class ModelProfile:
     web_search: bool = True
     web_search_with_thinking: bool = True
     dynamic_tools: bool = False
+    batch_api: bool = False
     retired_on: date | None = None
     replacement: str | None = None
     known: bool = True
@@ -158,6 +160,8 @@ _K26 = ModelProfile(
     structured_output=True,
     # CONFLICT: /docs/guide/use-web-search (2026-08-13) allows it with thinking on; followed.
     web_search_with_thinking=True,
+    # The Aug-2026 batch guide lists k2.6 and k2.5 only; K3 batch support was not found (13.5).
+    batch_api=True,
 )
 _K27 = ModelProfile(
     id="kimi-k2.7-code",

@@ -10,17 +10,18 @@ from typing import Any
 
 from aiohttp import web
 
-from kimi_emulator.brain import think
-from kimi_emulator.completion import Completion, compose, dumps, to_json
+from kimi_emulator.answer import answer
+from kimi_emulator.batches import add_batch_routes
+from kimi_emulator.completion import Completion, dumps, to_json
 from kimi_emulator.errors import ApiError, error_body
 from kimi_emulator.formulas import run_fiber, tools_of
 from kimi_emulator.models import MODELS
-from kimi_emulator.script import FAULT_HEADER, Fault, FaultKind, Reply
+from kimi_emulator.script import FAULT_HEADER, Fault, FaultKind
 from kimi_emulator.signing import NONCE_HEADER
 from kimi_emulator.sse import StreamOptions, frames
 from kimi_emulator.state import EmulatorState, RecordedRequest
 from kimi_emulator.tokens import count_messages
-from kimi_emulator.validate import message_text, validate_chat
+from kimi_emulator.validate import message_text
 
 __all__ = ["SIZE_HEADER", "STATE_KEY", "build_app"]
 
@@ -193,29 +194,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     response, handled = await _apply_faults(request, faults)
     if handled:
         return response or _aborted()
-    chat = validate_chat(body, state.config, state.files)
-    scripted = state.take(_last_text(body), faults=False)
-    reply = (
-        scripted
-        if isinstance(scripted, Reply)
-        else think(chat, state.search_query, state.config.web_search_tokens)
-    )
-    for call in reply.tool_calls or []:
-        if call.name == "$web_search":
-            search_id = json.loads(call.arguments_json()).get("search_result", {}).get("search_id")
-            if search_id:
-                state.remember_search(str(search_id), reply.search_query or chat.last_text)
+    chat, completion = answer(state, body, _last_text(body), size=size)
     signature = state.signer.headers(
         request.headers.getall(NONCE_HEADER, []),
         chat.model,
         int(state.config.now().timestamp() * 1000),
-    )
-    completion = compose(
-        chat,
-        reply,
-        created=int(state.config.now().timestamp()),
-        cached_tokens=state.cached_tokens(chat.messages),
-        size=size,
     )
     if chat.stream:
         return await _stream(request, completion, chat.include_usage, faults, signature)
@@ -431,5 +414,6 @@ def build_app(state: EmulatorState) -> web.Application:
     app.router.add_post("/v1/signatures/verify", verify_signature)
     app.router.add_get("/v1/formulas/{owner}/{name}/tools", formula_tools)
     app.router.add_post("/v1/formulas/{owner}/{name}/fibers", formula_fiber)
+    add_batch_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _not_found)
     return app

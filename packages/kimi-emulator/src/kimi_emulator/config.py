@@ -48,6 +48,12 @@ class EmulatorConfig:
             arguments.
         balance: ``available_balance``, ``voucher_balance``, ``cash_balance`` of
             /v1/users/me/balance.
+        batch_time_scale: Emulated seconds per real second for the Batch API: the stage and
+            request durations below and the completion window all run on this clock (3600:
+            an emulated hour per real second, so a "12h" window ends after 12 real seconds).
+        batch_stage_seconds: Emulated seconds a batch spends validating, and again finalizing.
+        batch_request_seconds: Emulated seconds per request while in progress (the service's
+            throughput for one batch); lines are answered no faster than this.
     """
 
     api_key: str = field(default_factory=_new_key, repr=False)
@@ -61,11 +67,22 @@ class EmulatorConfig:
     content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"
     web_search_tokens: int = 1200
     balance: tuple[float, float, float] = (49.58894, 46.58893, 3.00001)
+    batch_time_scale: float = 600.0
+    batch_stage_seconds: float = 30.0
+    batch_request_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.clock is not None and self.clock.tzinfo is None:
             raise ValueError(
                 "EmulatorConfig.clock must be timezone-aware, e.g. datetime(..., tzinfo=UTC)"
+            )
+        if (
+            self.batch_time_scale <= 0
+            or min(self.batch_stage_seconds, self.batch_request_seconds) < 0
+        ):
+            raise ValueError(
+                "EmulatorConfig.batch_time_scale must be positive and the batch durations "
+                "non-negative"
             )
         if self.max_tools < 1:
             raise ValueError(f"EmulatorConfig.max_tools must be at least 1, got {self.max_tools}")

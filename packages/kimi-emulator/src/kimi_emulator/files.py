@@ -97,6 +97,13 @@ class FileStore:
             self._files[record.id] = record
         return record
 
+    def add_result(self, filename: str, purpose: str, data: bytes, now: int) -> FileRecord:
+        """Store a file the server wrote (a batch's output or error file), outside upload rules."""
+        record = FileRecord(f"file_{secrets.token_hex(12)}", filename, purpose, data, now)
+        with self._lock:
+            self._files[record.id] = record
+        return record
+
     def get(self, file_id: str) -> FileRecord:
         """The file with ``file_id``.
 

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from kimi_emulator.app import build_app
+from kimi_emulator.batch_store import BatchStore
 from kimi_emulator.config import EmulatorConfig
 from kimi_emulator.faults import FaultRules
 from kimi_emulator.files import FileStore
@@ -98,6 +99,11 @@ class KimiEmulator:
         """The uploaded files."""
         return self._state.files
 
+    @property
+    def batches(self) -> BatchStore:
+        """The Batch API's batches (``/v1/batches``)."""
+        return self._state.batches
+
     def script(self, item: Reply | Fault, *, when: str | None = None) -> None:
         """Queue a reply or fault for a coming chat request.
 
@@ -111,7 +117,7 @@ class KimiEmulator:
         self._state.enqueue(item, when)
 
     def reset(self) -> None:
-        """Clear the script queue, fault rules, request log, files and prompt cache."""
+        """Clear the script queue, fault rules, request log, files, batches and prompt cache."""
         self._state.reset()
 
     # ---- lifecycle: async ----------------------------------------------------------------------

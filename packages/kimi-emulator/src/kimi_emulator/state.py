@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from kimi_emulator.batch_store import BatchStore
 from kimi_emulator.config import EmulatorConfig
 from kimi_emulator.faults import FaultRules
 from kimi_emulator.files import FileStore
@@ -37,6 +38,7 @@ class EmulatorState:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.files = FileStore()
+        self.batches = BatchStore()
         self.faults = FaultRules()
         self.signer = Signer()
         self._lock = threading.Lock()
@@ -104,7 +106,7 @@ class EmulatorState:
         return count_messages(messages[:hit]) if hit else 0
 
     def reset(self) -> None:
-        """Clear script queue, fault rules, request log, files, searches and the prompt cache."""
+        """Clear script queue, fault rules, request log, files, batches, searches, prompt cache."""
         with self._lock:
             self._log.clear()
             self._script.clear()
@@ -112,3 +114,4 @@ class EmulatorState:
             self._seen_prefixes.clear()
         self.faults.clear()
         self.files.clear()
+        self.batches.clear()

@@ -55,6 +55,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import PydanticProgramMode
+from llama_index.llms.kimi._batch import BatchMixin
 from llama_index.llms.kimi._convert import (
     from_kimi_result,
     response_kwargs,
@@ -108,7 +109,7 @@ _SETTING_OVERRIDES = frozenset(
 _REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search", "extra_body"})
 
 
-class Kimi(FunctionCallingLLM):
+class Kimi(BatchMixin, FunctionCallingLLM):
     """Moonshot AI's Kimi chat models (``kimi-k2.6``, ``kimi-k3``, ...) for LlamaIndex.
 
     A drop-in replacement for ``OpenAILike`` pointed at Moonshot: thinking is exposed as
