@@ -108,9 +108,12 @@ def typecheck(session: nox.Session) -> None:
         "mypy", *(str(p / "src") if (p / "src").exists() else str(p) for p in PACKAGES.values())
     )
     # The examples are what users copy: they type-check as strictly as the packages (from their
-    # own folder, where they import their shared helper).
+    # own folder, where they import their shared helper). Ray's `.remote` API is generated at run
+    # time and its group is not installed here: the Ray example is checked by `nox -s ray`.
     with session.chdir(ROOT / "examples"):
-        session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), ".")
+        session.run(
+            "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--exclude", "^ray/", "."
+        )
 
 
 @nox.session(python=PYTHON)

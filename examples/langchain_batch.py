@@ -23,6 +23,7 @@ from typing import Literal
 
 from _kimi_endpoint import kimi_endpoint
 from kimi_core import BatchJob, BatchProgress
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
 from langchain_kimi import ChatKimi
 from pydantic import BaseModel, Field
@@ -55,13 +56,14 @@ def main() -> None:
     with kimi_endpoint():
         model = ChatKimi(model="kimi-k2.6", thinking=False)
         labeller = model.with_structured_output(Ticket, include_raw=True)
-        results = labeller.batch(TICKETS, use_batch_api=True, progress=show)
+        inputs: list[LanguageModelInput] = list(TICKETS)
+        results = labeller.batch(inputs, use_batch_api=True, progress=show)
         raws: list[AIMessage] = [r["raw"] for r in results]
         print(f"{len(results)} tickets labelled in batch {raws[0].response_metadata['batch_id']}")
         for ticket, result in list(zip(TICKETS, results, strict=True))[:3]:
             print(f"- {ticket[:45]!r} -> {result['parsed']!r}")
         cost = sum(m.response_metadata.get("estimated_cost_usd", 0.0) for m in raws)
-        tokens = sum((m.usage_metadata or {}).get("total_tokens", 0) for m in raws)
+        tokens = sum(m.usage_metadata["total_tokens"] for m in raws if m.usage_metadata)
         print(f"{tokens} tokens, estimated ${cost:.5f} at the batch price")
 
         # A job that outlives this process: submit, save the handle, collect it later.

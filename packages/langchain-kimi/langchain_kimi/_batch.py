@@ -97,11 +97,12 @@ def _tool_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """`tools` / `tool_choice` in the forms `bind_tools` takes, as `bind_tools` would bind them."""
     if "tools" not in kwargs and "tool_choice" not in kwargs:
         return kwargs
-    from langchain_kimi.chat_models import _tool_choice, _tool_to_wire
+    from langchain_kimi._tool_format import tool_to_wire
+    from langchain_kimi.chat_models import _tool_choice
 
     out = dict(kwargs)
     if out.get("tools") is not None:
-        out["tools"] = [_tool_to_wire(tool, None) for tool in out["tools"]]
+        out["tools"] = [tool_to_wire(tool, None) for tool in out["tools"]]
     if out.get("tool_choice") is not None:
         out["tool_choice"] = _tool_choice(out["tool_choice"])
     return out

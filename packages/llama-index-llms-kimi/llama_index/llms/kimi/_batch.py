@@ -73,7 +73,10 @@ def _build(
 
 
 def _responses(
-    llm: Kimi, job: BatchJob, results: Sequence[KimiResult | KimiError]
+    llm: Kimi,
+    job: BatchJob,
+    results: Sequence[KimiResult | KimiError],
+    requests: Sequence[ChatRequest] | None = None,
 ) -> list[ChatOutcome]:
     batch_of = {p: part.batch_id for part in job.parts for p in part.positions}
     out: list[ChatOutcome] = []
@@ -81,7 +84,7 @@ def _responses(
         if isinstance(outcome, KimiError):
             out.append(outcome)
             continue
-        response = llm._chat_response(outcome)
+        response = llm._chat_response(outcome, requests[position] if requests else None)
         response.additional_kwargs["batch_id"] = batch_of[position]
         cost = estimate_cost(outcome.usage, outcome.model, batch=True)
         if cost is not None:
@@ -160,7 +163,7 @@ class BatchMixin:
                     completion_window=completion_window,
                     metadata=batch_metadata,
                 )
-            done = _responses(llm, job, results)
+            done = _responses(llm, job, results, built.requests)
         outcomes = _merge(len(conversations), built, done)
         return _checked(outcomes, return_exceptions)  # type: ignore[return-value]
 
@@ -199,7 +202,7 @@ class BatchMixin:
                     completion_window=completion_window,
                     metadata=batch_metadata,
                 )
-            done = _responses(llm, job, results)
+            done = _responses(llm, job, results, built.requests)
         outcomes = _merge(len(conversations), built, done)
         return _checked(outcomes, return_exceptions)  # type: ignore[return-value]
 

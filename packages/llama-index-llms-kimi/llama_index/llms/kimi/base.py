@@ -372,11 +372,12 @@ class Kimi(BatchMixin, FunctionCallingLLM):
             return await self._extractor.aextract(messages, self._client)
         return messages
 
-    def _chat_response(self, result: ChatResult, request: ChatRequest) -> ChatResponse:
+    def _chat_response(self, result: ChatResult, request: ChatRequest | None) -> ChatResponse:
+        # A batch job collected in another process no longer has its requests (no adjustments).
         return ChatResponse(
             message=from_kimi_result(result),
             raw=response_raw(result),
-            additional_kwargs=response_kwargs(result, request.adjustments),
+            additional_kwargs=response_kwargs(result, request.adjustments if request else ()),
             logprobs=response_logprobs(result),
         )
 
