@@ -27,7 +27,7 @@ def _exceptions() -> list[tuple[str, str]]:
     return [
         (pattern, " ".join(entry["reason"].split()))
         for entry in data.get("exception", [])
-        if entry["run"] == _RUN
+        if _RUN in entry["runs"]
         for pattern in entry["tests"]
     ]
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from kimi_emulator.brain import think
 from kimi_emulator.completion import Completion, compose, dumps, to_json
+from kimi_emulator.effort import apply_effort
 from kimi_emulator.errors import ApiError, error_body
 from kimi_emulator.formulas import run_fiber, tools_of
 from kimi_emulator.models import MODELS
@@ -198,7 +199,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     reply = (
         scripted
         if isinstance(scripted, Reply)
-        else think(chat, state.search_query, state.config.web_search_tokens)
+        else apply_effort(think(chat, state.search_query, state.config.web_search_tokens), chat)
     )
     for call in reply.tool_calls or []:
         if call.name == "$web_search":
