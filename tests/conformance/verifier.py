@@ -134,6 +134,8 @@ def run_suite(run: Run, verifier: Path, workdir: Path) -> dict[str, int]:
             "-p",
             "no:kimi_emulator",
             "-p",
+            "no:asyncio",  # the workspace's pytest-asyncio is not the suite's
+            "-p",
             "expectations_plugin",
             "-q",
             "-rfEX",

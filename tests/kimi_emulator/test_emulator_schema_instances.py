@@ -154,6 +154,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         "required": ["closed", "open"],
     },
+    "empty_schemas": {
+        "type": "object",
+        "properties": {"value": {}},
+        "additionalProperties": {},
+        "required": ["value"],
+        "minProperties": 2,
+    },
     "type_arrays": {
         "type": "object",
         "properties": {
