@@ -244,7 +244,7 @@ def test_bad_response_format_is_refused(raw: Any, response_format: Any, wording:
 
 
 def test_json_schema_strict_defaults_to_true(raw: Any) -> None:
-    untyped = {"type": "object", "properties": {"x": {}}}
+    untyped = {"type": "object", "properties": {"x": {"description": "no type"}}}
     default = {"type": "json_schema", "json_schema": {"name": "a", "schema": untyped}}
     assert "not a valid moonshot flavored json schema" in error_of(
         post(raw, messages=[USER], response_format=default)

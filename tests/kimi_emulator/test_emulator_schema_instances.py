@@ -97,6 +97,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["code", "word", "exact"],
         "additionalProperties": False,
     },
+    "pattern_regex_features": {
+        "type": "object",
+        "properties": {
+            "lookahead": {"type": "string", "pattern": "^(?!x)[a-c]{2}$"},
+            "backreference": {"type": "string", "pattern": "^(ab)\\1$"},
+            "boundary": {"type": "string", "pattern": "\\bword\\b"},
+        },
+        "required": ["lookahead", "backreference", "boundary"],
+    },
     "formats": {
         "type": "object",
         "properties": {

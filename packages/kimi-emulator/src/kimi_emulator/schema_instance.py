@@ -19,6 +19,7 @@ import json
 import math
 import random
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 import rstr
@@ -227,7 +228,7 @@ class _Builder:
 
     def _typed(
         self, kind: str, schema: dict[str, Any], name: str, depth: int, *, minimal: bool, index: int
-    ) -> list[Any]:
+    ) -> Iterable[Any]:
         if kind == "object":
             return [self._object(schema, depth, minimal)]
         if kind == "array":
@@ -349,28 +350,33 @@ class _Builder:
 
     def _strings(
         self, schema: dict[str, Any], name: str, index: int, *, minimal: bool
-    ) -> list[str]:
+    ) -> Iterator[str]:
         low = int(schema.get("minLength") or 0)
         high = schema.get("maxLength", math.inf)
         if low > _MAX_LENGTH or low > high:
             raise _Unsatisfied(name)
-        candidates: list[str] = []
+        return self._string_candidates(schema, name, index, minimal=minimal)
+
+    def _string_candidates(
+        self, schema: dict[str, Any], name: str, index: int, *, minimal: bool
+    ) -> Iterator[str]:
+        """Lazily: a pattern's draws are made only while no earlier candidate fitted."""
         if self.hints is not None and not minimal:
-            candidates.append(self.hints.string(name, schema))
+            yield self.hints.string(name, schema)
         fmt = _FORMATS.get(str(schema.get("format")))
         if fmt is not None:
-            candidates.append(fmt)
+            yield fmt
         pattern = schema.get("pattern")
         if isinstance(pattern, str):
-            candidates += self._pattern_strings(pattern)
+            for _ in range(_PATTERN_DRAWS):
+                # rstr raises assorted errors on regex features it cannot expand
+                # (look-arounds, back-references): the other candidates remain.
+                try:
+                    yield self.patterns.xeger(pattern)
+                except Exception:
+                    break
+        low = int(schema.get("minLength") or 0)
+        high = schema.get("maxLength", math.inf)
         base = f"example {name}".strip() + (f" {index}" if index else "")
-        candidates += [base, base[: int(min(high, len(base)))].ljust(low, "x")]
-        return candidates
-
-    def _pattern_strings(self, pattern: str) -> list[str]:
-        # rstr raises assorted errors on regex features it cannot expand (look-arounds,
-        # back-references): the other candidates remain.
-        try:
-            return [self.patterns.xeger(pattern) for _ in range(_PATTERN_DRAWS)]
-        except Exception:
-            return []
+        yield base
+        yield base[: int(min(high, len(base)))].ljust(low, "x")
