@@ -136,6 +136,8 @@ def run_suite(run: Run, verifier: Path, workdir: Path) -> dict[str, int]:
             "-p",
             "no:asyncio",  # the workspace's pytest-asyncio is not the suite's
             "-p",
+            "no:benchmark",  # it would create .benchmarks/ in the suite's folder
+            "-p",
             "expectations_plugin",
             "-q",
             "-rfEX",
