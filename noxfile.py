@@ -131,6 +131,27 @@ def soak(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """Moonshot's vendor verifier against the emulator (``-- RUN-PATTERN`` to pick runs).
+
+    Needs ``../shared/conformance/kimi-vendor-verifier`` (or ``KIMI_VENDOR_VERIFIER``); skips
+    in a plain clone. Not part of the README's test command.
+    """
+    folder = os.environ.get("KIMI_VENDOR_VERIFIER") or str(
+        ROOT.parent / "shared" / "conformance" / "kimi-vendor-verifier"
+    )
+    if not (Path(folder) / "tests" / "conftest.py").is_file():
+        session.skip(f"Moonshot's vendor verifier is not at {folder}; set KIMI_VENDOR_VERIFIER")
+    _sync(session, "--all-packages", "--group", "conformance")
+    session.run(
+        "python",
+        "tests/conformance/verifier.py",
+        *session.posargs,
+        env={"KIMI_VENDOR_VERIFIER": folder},
+    )
+
+
+@nox.session(python=PYTHON)
 def main(session: nox.Session) -> None:
     """The README's main job: the real API with MOONSHOT_API_KEY, else the embedded emulator."""
     _sync(session, "--all-packages", "--group", "examples")

@@ -13,7 +13,14 @@ from kimi_emulator import KimiEmulator
 
 def test_models_list_has_capability_fields(client: openai.OpenAI, raw: Any) -> None:
     data = {m["id"]: m for m in raw.request("GET", "/v1/models").json()["data"]}
-    assert set(data) == {"kimi-k2.6", "kimi-k2.7-code", "kimi-k2.7-code-highspeed", "kimi-k3"}
+    assert set(data) == {
+        "kimi-k2.6",
+        "kimi-k2.7-code",
+        "kimi-k2.7-code-highspeed",
+        "kimi-k3",
+        "kimi-k3.1-pro",
+        "kimi-k3.1-pro-highspeed",
+    }
     assert data["kimi-k3"] == {
         "id": "kimi-k3",
         "object": "model",

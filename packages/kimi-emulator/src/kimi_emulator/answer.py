@@ -11,6 +11,7 @@ from typing import Any
 
 from kimi_emulator.brain import think
 from kimi_emulator.completion import Completion, compose
+from kimi_emulator.effort import apply_effort
 from kimi_emulator.script import Reply
 from kimi_emulator.state import EmulatorState
 from kimi_emulator.validate import ChatRequest, validate_chat
@@ -41,7 +42,7 @@ def answer(
     reply = (
         scripted
         if isinstance(scripted, Reply)
-        else think(chat, state.search_query, state.config.web_search_tokens)
+        else apply_effort(think(chat, state.search_query, state.config.web_search_tokens), chat)
     )
     for call in reply.tool_calls or []:
         if call.name == "$web_search":

@@ -19,6 +19,7 @@ from typing import Any
 from kimi_emulator.arith import evaluate, find_expression
 from kimi_emulator.formulas import search_corpus
 from kimi_emulator.json_keys import asked_keys
+from kimi_emulator.schema_instance import instance
 from kimi_emulator.script import Reply, ToolCall
 from kimi_emulator.tool_selection import select_tools
 from kimi_emulator.validate import WEB_SEARCH, ChatRequest, message_text
@@ -60,38 +61,8 @@ class _Hints:
 
 
 def _instance(schema: Any, hints: _Hints, name: str = "") -> Any:
-    """A value valid for ``schema``, filled from the user's words where possible."""
-    if not isinstance(schema, dict):
-        return None
-    for key in ("anyOf", "oneOf"):
-        if schema.get(key):
-            return _instance(schema[key][0], hints, name)
-    if "const" in schema:
-        return schema["const"]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object" or (kind is None and "properties" in schema):
-        properties = schema.get("properties") or {}
-        wanted = schema.get("required") or list(properties)
-        return {key: _instance(properties.get(key, {}), hints, key) for key in wanted}
-    if kind == "array":
-        if schema.get("prefixItems"):
-            return [_instance(item, hints, name) for item in schema["prefixItems"]]
-        count = max(1, int(schema.get("minItems") or 1))
-        return [
-            _instance(schema.get("items", {"type": "string"}), hints, name) for _ in range(count)
-        ]
-    if kind == "integer":
-        return int(hints.number())
-    if kind == "number":
-        value = hints.number()
-        return int(value) if value.is_integer() else value
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    return hints.string(name, schema)
+    """A value valid for ``schema``, filled from the user's words where they fit."""
+    return instance(schema, hints, name)
 
 
 def _answer_text(text: str) -> str:

@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import sys
+import typing
 from collections.abc import Sequence
+from dataclasses import fields
 
 from kimi_emulator.config import EmulatorConfig
 from kimi_emulator.server import KimiEmulator
@@ -22,6 +24,25 @@ async def _serve(emulator: KimiEmulator) -> None:
         await asyncio.Event().wait()
 
 
+def _switches(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs for the string-valued switches of ``EmulatorConfig``."""
+    hints = typing.get_type_hints(EmulatorConfig)
+    choices = {
+        f.name: typing.get_args(hints[f.name])
+        for f in fields(EmulatorConfig)
+        if typing.get_origin(hints[f.name]) is typing.Literal
+    }
+    switches: dict[str, str] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in choices:
+            raise SystemExit(f"--set: unknown switch {name!r}; one of {', '.join(sorted(choices))}")
+        if value not in choices[name]:
+            raise SystemExit(f"--set {name}: {value!r} is not one of {', '.join(choices[name])}")
+        switches[name] = value
+    return switches
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator from the shell; returns the exit code."""
     parser = argparse.ArgumentParser(prog="kimi-emulator", description=__doc__)
@@ -30,8 +51,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--port", type=int, default=8765, help="TCP port, 0 for any free one (default 8765)"
     )
     parser.add_argument("--api-key", help="the key clients must send (default: a random one)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SWITCH=VALUE",
+        help="an EmulatorConfig switch, e.g. --set finish_usage=both (repeatable)",
+    )
     args = parser.parse_args(argv)
-    config = EmulatorConfig(api_key=args.api_key) if args.api_key else EmulatorConfig()
+    switches: dict[str, typing.Any] = _switches(args.set)
+    if args.api_key:
+        switches["api_key"] = args.api_key
+    config = EmulatorConfig(**switches)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(KimiEmulator(host=args.host, port=args.port, config=config)))
     print("Kimi emulator stopped.", file=sys.stderr, flush=True)

@@ -34,6 +34,14 @@ class EmulatorConfig:
         tool_choice_required_on_k26_thinking_off: kimi-k2.6 with thinking off and
             ``tool_choice`` "required" or named (CONFLICT): "accept" (probes, reference
             default) or "reject" (/docs/api/models-overview).
+        tool_choice_required_on_k26_thinking_on: kimi-k2.6 (and k2.5) with thinking on and
+            ``tool_choice`` "required" or named: "reject" (live recording
+            moonshotai-required-tool-choice-error.json) or "accept" (what Moonshot's vendor
+            verifier expects of ``tests/tool_call_json_schema --thinking``).
+        temperature_with_thinking: ``temperature`` on kimi-k2.6/k2.5 with thinking on:
+            "fixed" (only 1.0, kimi-api.md 2.3 and the live recordings) or "range" (any value
+            in [0, 1] accepted, what the vendor verifier's ``test_default_param_accepted
+            [thinking]`` expects).
         null_usage_on_chunks: Where streamed chunks carry ``"usage": null``: "never" (every
             live recording), "with_include_usage" (the reference's OpenAPI-based suggestion,
             a CONFLICT) or "always" (the hand-made k2.5 client fixtures).
@@ -62,6 +70,8 @@ class EmulatorConfig:
     max_tools: int = 128
     function_name_rule: Literal["openapi", "tool-use-page"] = "openapi"
     tool_choice_required_on_k26_thinking_off: Literal["accept", "reject"] = "accept"
+    tool_choice_required_on_k26_thinking_on: Literal["reject", "accept"] = "reject"
+    temperature_with_thinking: Literal["fixed", "range"] = "fixed"
     null_usage_on_chunks: Literal["never", "with_include_usage", "always"] = "never"
     finish_usage: Literal["choice", "top_level", "both"] = "choice"
     content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"

@@ -36,6 +36,10 @@ def mfjs_error(node: Any, path: str = "") -> str | None:
     """The first MFJS violation as ``At path '<path>': <problem>``, or None when valid."""
     if not isinstance(node, dict):
         return f"At path '{path}': schema must be an object"
+    if not node:
+        # The empty schema (any value) is MFJS-valid: walle's own valid cases have it at the root
+        # and as additionalProperties (Moonshot vendor verifier testdata).
+        return None
     combined = any(key in node for key in _COMBINATORS)
     if not combined and "$ref" not in node and "type" not in node:
         return f"At path '{path}': type is not defined"

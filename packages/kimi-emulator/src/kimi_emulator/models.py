@@ -2,7 +2,7 @@
 
 Independent of any client package on purpose: a wrong fact on one side must show up as a
 failing test.
-Source: kimi-api.md sections 1.1, 1.2, 2.1, 2.3, 6.1 and 7.
+Source: kimi-api.md sections 1.1, 1.2, 2.1, 2.3, 6.1, 7 and 13.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ class ModelSpec:
     # ids and one.
     uuid_ids: bool = False
     supports_reasoning_effort: bool = False
+    # The K3 request contract of kimi-api.md 13.2 (tool_choice without tools, tool messages
+    # without tool_call_id) and the K3 thinking object of 13.1 (effort, keep).
+    k3_contract: bool = False
 
     @property
     def supports_reasoning(self) -> bool:
@@ -157,18 +160,28 @@ _TABLE: tuple[ModelSpec, ...] = (
             ("kimi-k2.7-code-highspeed", 1781481600),
         )
     ),
-    ModelSpec(
-        id="kimi-k3",
-        context_length=1_048_576,
-        image_in=True,
-        video_in=True,
-        thinking="k3",
-        created=1784160000,
-        fixed_sampling=_K_ALWAYS_SAMPLING,
-        default_max_tokens=131_072,
-        named_tool_choice="reject",
-        uuid_ids=True,
-        supports_reasoning_effort=True,
+    # kimi-k3.1-pro(-highspeed), GA 2026-10-23 (kimi-api.md 13.3): the K3 family. Media input,
+    # default max tokens, sampling and id style are not documented for them: taken from kimi-k3.
+    *(
+        ModelSpec(
+            id=model_id,
+            context_length=1_048_576,
+            image_in=True,
+            video_in=True,
+            thinking="k3",
+            created=created,
+            fixed_sampling=_K_ALWAYS_SAMPLING,
+            default_max_tokens=131_072,
+            named_tool_choice="reject",
+            uuid_ids=True,
+            supports_reasoning_effort=True,
+            k3_contract=True,
+        )
+        for model_id, created in (
+            ("kimi-k3", 1784160000),
+            ("kimi-k3.1-pro", 1792713600),
+            ("kimi-k3.1-pro-highspeed", 1792713600),
+        )
     ),
     _v1("moonshot-v1-8k", 8_192, vision=False, created=1712102400),
     _v1("moonshot-v1-32k", 32_768, vision=False, created=1712102400),

@@ -60,6 +60,8 @@ def count_messages(messages: list[Any], tools: list[Any] | None = None) -> int:
         for call in message.get("tool_calls") or []:
             if isinstance(call, dict):
                 total += count_text(json.dumps(call.get("function", {})))
+        if isinstance(message.get("tools"), list):  # dynamic tools on a system message
+            total += count_text(json.dumps(message["tools"]))
     if tools:
         total += count_text(json.dumps(tools))
     return total

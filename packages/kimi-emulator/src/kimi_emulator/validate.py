@@ -16,7 +16,7 @@ from kimi_emulator.errors import ApiError
 from kimi_emulator.files import FileStore
 from kimi_emulator.mfjs import mfjs_error
 from kimi_emulator.models import ModelSpec, find_model
-from kimi_emulator.tokens import count_messages
+from kimi_emulator.tokens import count_messages, count_text
 
 __all__ = ["ChatRequest", "message_text", "validate_chat"]
 
@@ -57,6 +57,7 @@ class ChatRequest:
     n: int = 1
     logprobs: bool = False
     top_logprobs: int = 0
+    effort: str | None = None
 
     @property
     def last_text(self) -> str:
@@ -109,17 +110,12 @@ def validate_chat(
             f"Invalid request: the legacy '{field_name}' field is not supported, use 'tools' "
             f"instead"
         )
-    thinking, keep_all = _thinking(body, spec)
-    _sampling(body, spec, thinking)
-    _reasoning_effort(body, spec)
+    thinking, keep_all, thinking_effort = _thinking(body, spec)
+    _sampling(body, spec, thinking, config)
+    reasoning_effort = _reasoning_effort(body, spec)
     max_tokens = _max_tokens(body)
-    functions, web_search = _tools(body, config)
     _messages(messages, spec, thinking=thinking, keep_all=keep_all, files=files)
-    for message in messages:
-        if message.get("role") == "system" and isinstance(message.get("tools"), list):
-            more, more_search = _tools({"tools": message["tools"]}, config)
-            functions += more
-            web_search = web_search or more_search
+    functions, web_search = _all_tools(body, messages, config)
     if web_search and thinking and config.web_search_with_thinking == "reject":
         raise ApiError.invalid(
             f"Invalid request: {WEB_SEARCH} is incompatible with thinking enabled"
@@ -129,7 +125,11 @@ def validate_chat(
     _stop(body.get("stop"))
     search_tokens = _web_search_echoes(messages)
     _content_filter(messages, config)
-    prompt_tokens = count_messages(messages, body.get("tools")) + search_tokens
+    prompt_tokens = (
+        count_messages(messages, body.get("tools"))
+        + search_tokens
+        + _response_format_tokens(response_format)
+    )
     requested = prompt_tokens + (max_tokens or 0)
     if requested > spec.context_length:
         raise ApiError.invalid(
@@ -164,16 +164,50 @@ def validate_chat(
         n=int(body.get("n") or 1),
         logprobs=bool(body.get("logprobs")),
         top_logprobs=top_logprobs if isinstance(top_logprobs, int) else 0,
+        # kimi-api.md 13.1: thinking.effort wins over reasoning_effort; neither means max.
+        effort=(thinking_effort or reasoning_effort or "max")
+        if spec.supports_reasoning_effort
+        else None,
     )
 
 
-def _thinking(body: dict[str, Any], spec: ModelSpec) -> tuple[bool, bool]:
-    """(thinking on, keep == all) after checking the ``thinking`` object (kimi-api.md 2.1)."""
+def _thinking(body: dict[str, Any], spec: ModelSpec) -> tuple[bool, bool, str | None]:
+    """(thinking on, keep == all, thinking.effort) after checking ``thinking`` (kimi-api.md 2.1)."""
     raw = body.get("thinking")
     if spec.thinking == "k3":
-        return True, False  # accepted and ignored: K3 always reasons
+        # K3 always reasons (whether type "disabled" is honoured is UNCONFIRMED, 13.1).
+        return True, False, _k3_thinking(raw)
     if spec.thinking == "none":
-        return False, False  # UNCONFIRMED whether old models reject it; accepted and ignored
+        return False, False, None  # UNCONFIRMED whether old models reject it; accepted, ignored
+    return (*_k2_thinking(raw, spec), None)
+
+
+_EFFORTS = ("low", "high", "max")
+
+
+def _k3_thinking(raw: Any) -> str | None:
+    """The K3 ``thinking`` object of kimi-api.md 13.1; returns its ``effort``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ApiError.invalid("Invalid request: thinking must be an object")
+    for key in raw:
+        if key not in ("type", "keep", "effort"):
+            raise ApiError.invalid(
+                f"Invalid request: thinking.{key} is not supported for this model"
+            )
+    kind = raw.get("type", "enabled")  # omitted type means enabled (13.1)
+    if kind not in ("enabled", "disabled"):
+        raise ApiError.invalid("Invalid request: thinking.type must be 'enabled' or 'disabled'")
+    if kind == "enabled" and raw.get("keep") not in (None, "all"):
+        raise ApiError.invalid("invalid thinking: only keep=all is allowed for this model")
+    effort = raw.get("effort")
+    if effort is not None and effort not in _EFFORTS:
+        raise ApiError.invalid("Invalid request: thinking.effort must be one of low, high, max")
+    return effort
+
+
+def _k2_thinking(raw: Any, spec: ModelSpec) -> tuple[bool, bool]:
     preserved = "all" in spec.keep_values  # k2.7-code: keep is always "all"
     if raw is None:
         return True, spec.thinking == "always" and preserved
@@ -203,7 +237,9 @@ def _thinking(body: dict[str, Any], spec: ModelSpec) -> tuple[bool, bool]:
 _SAMPLING_FIELDS = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty")
 
 
-def _sampling(body: dict[str, Any], spec: ModelSpec, thinking: bool) -> None:
+def _sampling(
+    body: dict[str, Any], spec: ModelSpec, thinking: bool, config: EmulatorConfig
+) -> None:
     """Fixed sampling values on K-series models, ranges on older ones (kimi-api.md 2.3)."""
     for name in _SAMPLING_FIELDS:
         value = body.get(name)
@@ -229,20 +265,26 @@ def _sampling(body: dict[str, Any], spec: ModelSpec, thinking: bool) -> None:
         "presence_penalty": fixed.presence_penalty,
         "frequency_penalty": fixed.frequency_penalty,
     }
+    if thinking and spec.thinking == "optional" and config.temperature_with_thinking == "range":
+        del expected["temperature"]  # the vendor verifier's expectation (switch)
+        temperature = body.get("temperature")
+        if temperature is not None and not 0 <= temperature <= 1:
+            raise ApiError.invalid("Invalid request: temperature must be within [0, 1]")
     for name, value in expected.items():
         sent = body.get(name)
         if sent is not None and sent != value:
             raise ApiError.invalid(f"invalid {name}: only {_fmt(value)} is allowed for this model")
 
 
-def _reasoning_effort(body: dict[str, Any], spec: ModelSpec) -> None:
+def _reasoning_effort(body: dict[str, Any], spec: ModelSpec) -> str | None:
     effort = body.get("reasoning_effort")
-    if (
-        spec.supports_reasoning_effort
-        and effort is not None
-        and effort not in ("low", "high", "max")
-    ):
+    if not spec.supports_reasoning_effort or effort is None:
+        return None
+    if not isinstance(effort, str):  # wording quoted in kimi-api.md 13.1
+        raise ApiError.invalid("the reasoning_effort field (expected type string) is illegal")
+    if effort not in _EFFORTS:
         raise ApiError.invalid("Invalid request: reasoning_effort must be one of low, high, max")
+    return effort
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:
@@ -256,25 +298,54 @@ def _max_tokens(body: dict[str, Any]) -> int | None:
     return None
 
 
-def _tools(body: dict[str, Any], config: EmulatorConfig) -> tuple[list[dict[str, Any]], bool]:
+def _all_tools(
+    body: dict[str, Any], messages: list[dict[str, Any]], config: EmulatorConfig
+) -> tuple[list[dict[str, Any]], bool]:
+    """Top-level and dynamic (system-message) tools; names unique across all (kimi-api.md 13.2)."""
+    seen: set[str] = set()
+    functions, web_search = _declarations(body.get("tools"), "tools", config, seen)
+    for index, message in enumerate(messages):
+        if message.get("tools") is None:
+            continue
+        if message.get("role") != "system":
+            raise ApiError.invalid(
+                f"Invalid request: tools are only allowed on system messages, the message at "
+                f"position {index} has role '{message.get('role')}'"
+            )
+        if message_text(message.get("content")).strip():
+            raise ApiError.invalid(
+                f"Invalid request: the system message at position {index} carries tools, so its "
+                f"content must be empty"
+            )
+        more, more_search = _declarations(
+            message["tools"], f"messages[{index}].tools", config, seen
+        )
+        functions += more
+        web_search = web_search or more_search
+    return functions, web_search
+
+
+def _declarations(
+    tools: Any, where: str, config: EmulatorConfig, seen: set[str]
+) -> tuple[list[dict[str, Any]], bool]:
     """Function declarations and whether ``$web_search`` is declared (kimi-api.md 1.2, 4, 7)."""
-    tools = body.get("tools")
     if tools is None:
         return [], False
     if not isinstance(tools, list):
-        raise ApiError.invalid("Invalid request: tools must be an array")
+        raise ApiError.invalid(f"Invalid request: {where} must be an array")
     if len(tools) > config.max_tools:
         raise ApiError.invalid(
             f"Invalid request: too many tools, at most {config.max_tools} are allowed"
         )
     functions: list[dict[str, Any]] = []
     web_search = False
-    seen: set[str] = set()
     name_rule = _NAME_RULES[config.function_name_rule]
     for index, tool in enumerate(tools):
-        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(tool, dict):
+            raise ApiError.invalid(f"Invalid request: {where}[{index}] must be an object")
+        function = tool.get("function")
         if not isinstance(function, dict):
-            raise ApiError.invalid(f"Invalid request: tools[{index}].function must be an object")
+            raise ApiError.invalid(f"Invalid request: {where}[{index}].function must be an object")
         name = function.get("name")
         kind = tool.get("type")
         if kind == "builtin_function":
@@ -284,7 +355,7 @@ def _tools(body: dict[str, Any], config: EmulatorConfig) -> tuple[list[dict[str,
             continue
         if kind != "function":
             raise ApiError.invalid(
-                f"Invalid request: tools[{index}].type {kind!r} is not supported"
+                f"Invalid request: {where}[{index}].type {kind!r} is not supported"
             )
         if not isinstance(name, str) or not name_rule.match(name):
             raise ApiError.invalid(
@@ -295,14 +366,28 @@ def _tools(body: dict[str, Any], config: EmulatorConfig) -> tuple[list[dict[str,
         if name in seen:
             raise ApiError.invalid(f"function name {name} is duplicated")
         seen.add(name)
-        parameters = function.get("parameters")
-        if parameters is not None and (error := mfjs_error(parameters)) is not None:
-            raise ApiError.invalid(
-                f"Invalid request: tools[{index}].function.parameters is not a valid moonshot "
-                f"flavored json schema, details: <{error}>"
-            )
+        _parameters(function, f"{where}[{index}].function")
         functions.append(function)
     return functions, web_search
+
+
+def _parameters(function: dict[str, Any], where: str) -> None:
+    """``parameters`` must be MFJS unless ``strict`` is false (strict defaults to true, 13.2)."""
+    strict = function.get("strict", True)
+    if not isinstance(strict, bool):
+        raise ApiError.invalid(f"Invalid request: {where}.strict must be a boolean")
+    parameters = function.get("parameters")
+    if parameters is None:
+        return
+    if not strict:
+        if not isinstance(parameters, dict):
+            raise ApiError.invalid(f"Invalid request: {where}.parameters must be an object")
+        return
+    if (error := mfjs_error(parameters)) is not None:
+        raise ApiError.invalid(
+            f"Invalid request: {where}.parameters is not a valid moonshot "
+            f"flavored json schema, details: <{error}>"
+        )
 
 
 def _media_url(part: dict[str, Any], kind: str) -> str:
@@ -356,6 +441,10 @@ def _messages(
                 f"Invalid request: the message at position {index} has an invalid role"
             )
         _field_types(message, index)
+        if spec.k3_contract and role == "tool" and not message.get("tool_call_id"):
+            raise ApiError.invalid(
+                f"Invalid request: the tool message at position {index} needs a tool_call_id"
+            )
         content = message.get("content")
         if isinstance(content, list):
             for part in content:
@@ -433,6 +522,8 @@ def _tool_choice(
 ) -> Any:
     """``tool_choice`` per model and thinking state (kimi-api.md 7)."""
     choice = body.get("tool_choice")
+    if spec.k3_contract and choice is not None:
+        _k3_tool_choice(body, choice, functions)
     if choice in (None, "auto", "none"):
         return choice
     if choice == "required":
@@ -456,7 +547,11 @@ def _tool_choice(
         raise ApiError.invalid(
             f"Invalid request: tool_choice '{label}' is not supported for this model"
         )
-    if policy == "reject" or (policy == "reject_when_thinking" and thinking):
+    if policy == "reject" or (
+        policy == "reject_when_thinking"
+        and thinking
+        and config.tool_choice_required_on_k26_thinking_on == "reject"
+    ):
         raise ApiError.invalid(f"tool_choice '{label}' is incompatible with thinking enabled")
     if (
         policy == "reject_when_thinking"
@@ -466,6 +561,26 @@ def _tool_choice(
             f"Invalid request: tool_choice '{label}' is not supported for this model"
         )
     return choice
+
+
+def _k3_tool_choice(body: dict[str, Any], choice: Any, functions: list[dict[str, Any]]) -> None:
+    """kimi-api.md 13.2: no tool_choice over an empty tools list, no "required" without tools."""
+    if body.get("tools") == []:
+        raise ApiError.invalid(
+            "Invalid request: tool_choice cannot be used with an empty tools list; declare a tool "
+            "or leave out both"
+        )
+    if choice == "required" and not functions:
+        raise ApiError.invalid(
+            "Invalid request: tool_choice 'required' needs tools, declare at least one function"
+        )
+
+
+def _response_format_tokens(response_format: dict[str, Any] | None) -> int:
+    """A structured-output schema is part of what the model reads (kimi-api.md 13.2)."""
+    if response_format is None or response_format.get("type") != "json_schema":
+        return 0
+    return count_text(json.dumps(response_format["json_schema"], ensure_ascii=False))
 
 
 def _response_format(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -491,7 +606,16 @@ def _response_format(body: dict[str, Any]) -> dict[str, Any] | None:
         raise ApiError.invalid(
             "Invalid request: response_format.json_schema needs 'name' and 'schema'"
         )
-    if (error := mfjs_error(json_schema["schema"])) is not None:
+    strict = json_schema.get("strict", True)  # defaults to true (kimi-api.md 13.2)
+    if not isinstance(strict, bool):
+        raise ApiError.invalid(
+            "Invalid request: response_format.json_schema.strict must be a boolean"
+        )
+    if not isinstance(json_schema["schema"], dict):
+        raise ApiError.invalid(
+            "Invalid request: response_format.json_schema.schema must be an object"
+        )
+    if strict and (error := mfjs_error(json_schema["schema"])) is not None:
         raise ApiError.invalid(
             "Invalid request: response_format.json_schema is not a valid moonshot flavored json "
             f"schema, details: <{error}>"
