@@ -90,10 +90,6 @@ def test_k31_pro_bodies_carry_reasoning_effort_only(model):
         build_chat_request([Message.user("hi")], ChatSettings(model, thinking=False))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator support lands on the conformance branch (its model table lacks kimi-k3.1-pro)",
-)
 def test_k31_pro_is_served_by_the_emulator(client, kimi_emulator):
     body = _send(
         client,

@@ -68,10 +68,6 @@ def test_k31_pro_has_a_k3_profile(model):
         ChatKimi(model=model, api_key="sk-test", thinking=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator support lands on the conformance branch (its model table lacks kimi-k3.1-pro)",
-)
 def test_k31_pro_invoke_sends_reasoning_effort(kimi_emulator):
     _model(kimi_emulator, model="kimi-k3.1-pro", reasoning_effort="low").invoke("hi")
     assert kimi_emulator.chat_requests[-1]["reasoning_effort"] == "low"

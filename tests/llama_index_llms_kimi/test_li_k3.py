@@ -61,10 +61,6 @@ def test_k31_pro_metadata_comes_from_its_profile(make_llm, model):
     assert llm.profile.effort_levels == ("low", "high", "max")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator support lands on the conformance branch (its model table lacks kimi-k3.1-pro)",
-)
 def test_k31_pro_chat_sends_reasoning_effort(make_llm, kimi_emulator):
     make_llm(model="kimi-k3.1-pro", reasoning_effort="low").chat([_user("hi")])
     assert kimi_emulator.chat_requests[-1]["reasoning_effort"] == "low"
