@@ -244,6 +244,29 @@ def test_no_tool_is_called_when_nothing_points_at_one(client: openai.OpenAI, pro
     assert reply.choices[0].finish_reason == "stop"
 
 
+@pytest.mark.parametrize(
+    ("prompt", "called"),
+    [
+        ("Please check the forecast. Use a tool.", True),
+        ("北京今天天气怎么样？请查一下，你应当使用工具。", True),  # noqa: RUF001
+        ("Introduce yourself. Do not use any tool.", False),
+        ("你好，请简单介绍一下你自己。你不应使用任何工具。", False),  # noqa: RUF001
+    ],
+)
+def test_a_message_that_asks_for_a_tool_gets_the_first_declared_one(
+    client: openai.OpenAI, prompt: str, called: bool
+) -> None:
+    # No word points at a tool here; only the request to use one (or not) decides.
+    reply = client.chat.completions.create(
+        model="kimi-k3",
+        messages=ask(prompt),
+        tools=[STOCKS, WEATHER],  # type: ignore[list-item]
+    )
+    calls = reply.choices[0].message.tool_calls or []
+    assert [c.function.name for c in calls] == (["quote_lookup"] if called else [])  # type: ignore[union-attr]
+    assert reply.choices[0].finish_reason == ("tool_calls" if called else "stop")
+
+
 def test_tool_selection_is_deterministic_and_picks_the_best_match(raw: Any) -> None:
     other = tool("get_time", "Get the time in a city.", city="string")
     body = {

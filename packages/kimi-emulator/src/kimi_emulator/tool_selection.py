@@ -5,7 +5,9 @@ tool is called when the message names it (``get_weather`` or "get weather"), or 
 of its name ("What is the weather in Paris?" -> ``get_weather``) or of its description. Words match
 on a shared stem ("generate" ~ "generator", "creating" ~ "create"); generic tool vocabulary ("get",
 "create", "tool") and English function words never decide on their own. With no full-name mention,
-the single best-matching tool is called (the earlier-declared one on a tie).
+the single best-matching tool is called (the earlier-declared one on a tie). A message that only
+asks for a tool ("use a tool", "请使用工具") and does not decline one gets the first declared tool,
+as a model told to use a tool picks one.
 """
 
 from __future__ import annotations
@@ -36,6 +38,23 @@ _UNINFORMATIVE_WORDS = """
     particular new current
 """
 _UNINFORMATIVE = _UNINFORMATIVE_WORDS.split()
+
+
+# "Use a tool" in English and Chinese, and the ways of declining one ("do not use any tool",
+# "不应使用任何工具"), which win over the request.
+_ASKS_FOR_A_TOOL = re.compile(
+    r"\b(?:use|call|invoke)\s+(?:a|an|the|your|one|some|any)?\s*tools?\b|(?:使用|调用|用)工具",
+    re.IGNORECASE,
+)
+_DECLINES_TOOLS = re.compile(
+    r"\b(?:don't|do\s+not|never|without|no\s+need\s+to)\s+(?:use|using|call|calling|invoke)\b"
+    r"|不(?:应|要|需要|必|用)?(?:使用|调用|用)?(?:任何)?工具|别(?:使用|调用|用)",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_any_tool(text: str) -> bool:
+    return bool(_ASKS_FOR_A_TOOL.search(text)) and not _DECLINES_TOOLS.search(text)
 
 
 def _words(text: str) -> list[str]:
@@ -137,4 +156,7 @@ def select_tools(functions: Sequence[dict[str, Any]], text: str) -> list[str]:
         score = _score(function, said)
         if score > best:
             best_name, best = str(function.get("name", "")), score
-    return [best_name] if best else []
+    if best:
+        return [best_name]
+    first = next((str(f["name"]) for f in functions if f.get("name")), "")
+    return [first] if first and _asks_for_any_tool(text) else []
