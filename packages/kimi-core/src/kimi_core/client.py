@@ -211,9 +211,12 @@ async def _aread_round(
 
 
 class _CachedPool(NamedTuple):
-    """The pool a client uses, and the settings (and event loop) it was chosen for."""
+    """The pool a client uses, and the settings (and event loop) it was chosen for.
 
-    pool: Pool
+    Held weakly: kimi-core's registry owns pools, and drops an event loop's pools with the loop.
+    """
+
+    pool: Callable[[], Pool | None]
     base_url: str
     timeout: float
     headers: dict[str, str]
@@ -404,28 +407,35 @@ class KimiClient:
 
     def _pool(self) -> Pool:
         cached = self._sync_pool
-        if cached is None or not self._chose(cached):
+        pool = cached.pool() if cached is not None else None
+        if pool is None or cached is None or not self._chose(cached):
             pool = shared_sync_pool(
                 self._key.value, self.base_url, self.timeout, self.default_headers
             )
-            cached = self._sync_pool = _CachedPool(
-                pool, self.base_url, self.timeout, dict(self.default_headers)
+            self._sync_pool = _CachedPool(
+                weakref.ref(pool), self.base_url, self.timeout, dict(self.default_headers)
             )
-        return cached.pool
+        return pool
 
     def _apool(self) -> Pool:
         import asyncio
 
         loop = asyncio.get_running_loop()
         cached = self._async_pool
-        if cached is None or cached.loop() is not loop or not self._chose(cached):
+        pool = cached.pool() if cached is not None else None
+        if pool is None or cached is None or cached.loop() is not loop or not self._chose(cached):
             pool = shared_async_pool(
                 self._key.value, self.base_url, self.timeout, self.default_headers
             )
-            cached = self._async_pool = _CachedPool(
-                pool, self.base_url, self.timeout, dict(self.default_headers), weakref.ref(loop)
+            # Weak references only: the pool (and so its loop) lives as long as the loop runs.
+            self._async_pool = _CachedPool(
+                weakref.ref(pool),
+                self.base_url,
+                self.timeout,
+                dict(self.default_headers),
+                weakref.ref(loop),
             )
-        return cached.pool
+        return pool
 
     @property
     def sdk(self) -> openai.OpenAI:

@@ -5,7 +5,8 @@ handling) shared by an openai SDK client and kimi-core's direct path. The SDK pr
 default headers and sends multipart uploads; JSON requests are built and sent directly, bodies are
 parsed by kimi-core, and kimi-core owns the only retry layer (the SDK's ``max_retries`` is 0).
 Clients with the same base URL, key and transport settings share one pool (sync), or one per event
-loop (async).
+loop (async). An event loop's pools are closed while the loop shuts down and forgotten with it, so
+``asyncio.run(...)`` once per job leaves no loop or socket behind.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kimi_core.errors import (
@@ -100,7 +101,22 @@ class PoolKey(NamedTuple):
 
 _lock = threading.Lock()
 _sync_pools: dict[PoolKey, Pool] = {}
-_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PoolKey, Pool]] = (
+
+
+class _LoopPools:
+    """The pools of one event loop, and the async generator that closes them with the loop."""
+
+    __slots__ = ("closer", "pools")
+
+    def __init__(self) -> None:
+        self.pools: dict[PoolKey, Pool] = {}
+        self.closer: AsyncGenerator[None, None] | None = None
+
+
+# Pool connections reference their loop, so an entry keeps its key alive: entries are removed when
+# the loop shuts down (see _close_with_loop) or, for a loop closed without shutting down, by the
+# next pool lookup. Either way the loop and its sockets are then only garbage the collector frees.
+_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPools] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -129,7 +145,7 @@ class Pool:
         http: The ``httpx2`` client both paths send through.
     """
 
-    __slots__ = ("_extensions", "_headers", "_urls", "http", "sdk")
+    __slots__ = ("__weakref__", "_extensions", "_headers", "_urls", "http", "sdk")
 
     def __init__(self, sdk: Any, http: Any, timeout: float) -> None:
         import openai
@@ -238,11 +254,16 @@ def _http_classes() -> tuple[type[Any], type[Any]]:
                     self.close()
 
     class AsyncHttpClient(openai.DefaultAsyncHttpxClient):
+        loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
         def __del__(self) -> None:
             if not self.is_closed:
-                # Best effort: closing needs the loop, which may already be gone.
+                # Best effort, and only in the loop that owns the connections: another loop must
+                # never touch them (a dead loop's sockets are closed by their own finalizers).
                 with contextlib.suppress(Exception):
-                    asyncio.get_running_loop().create_task(self.aclose())
+                    loop = asyncio.get_running_loop()
+                    if self.loop is not None and self.loop() is loop:
+                        loop.create_task(self.aclose())  # noqa: RUF006 - the loop keeps it
 
     return HttpClient, AsyncHttpClient
 
@@ -290,18 +311,53 @@ def shared_async_pool(
     loop = asyncio.get_running_loop()
     key = PoolKey.make(base_url, api_key, timeout, headers)
     with _lock:
-        pools = _async_pools.setdefault(loop, {})
-        pool = pools.get(key)
+        for other in [other for other in _async_pools if other.is_closed()]:
+            del _async_pools[other]
+        entry = _async_pools.get(loop)
+        if entry is None:
+            entry = _async_pools[loop] = _LoopPools()
+            entry.closer = _close_with_loop(entry)
+        pool = entry.pools.get(key)
         if pool is None:
             import openai
 
             http = _http_classes()[1](timeout=_timeout(timeout))
+            http.loop = weakref.ref(loop)
             sdk = openai.AsyncOpenAI(
                 **_sdk_options(api_key, base_url, timeout, headers), http_client=http
             )
             _forget_openai_environment(sdk, headers)
-            pool = pools[key] = Pool(sdk, http, timeout)
+            pool = entry.pools[key] = Pool(sdk, http, timeout)
         return pool
+
+
+def _close_with_loop(entry: _LoopPools) -> AsyncGenerator[None, None]:
+    """Start an async generator that closes ``entry``'s pools when the running loop shuts down.
+
+    A running loop tracks every started async generator and closes the unfinished ones in
+    ``shutdown_asyncgens()``, which ``asyncio.run``, ``asyncio.Runner`` (pytest-asyncio,
+    ``IsolatedAsyncioTestCase``) and ``uvloop.run`` await before closing the loop: the one shutdown
+    hook asyncio offers. The generator is started here synchronously (it awaits nothing before its
+    ``yield``) so that the loop registers it.
+    """
+
+    async def closer() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with _lock:
+                for loop, found in list(_async_pools.items()):
+                    if found is entry:
+                        del _async_pools[loop]
+            pools, entry.pools = list(entry.pools.values()), {}
+            for pool in pools:
+                with contextlib.suppress(Exception):
+                    await pool.http.aclose()
+
+    gen = closer()
+    with contextlib.suppress(StopIteration):
+        gen.asend(None).send(None)
+    return gen
 
 
 def translate_error(exc: Exception, *, model: str | None = None) -> KimiError:
