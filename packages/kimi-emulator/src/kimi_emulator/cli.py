@@ -30,8 +30,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--port", type=int, default=8765, help="TCP port, 0 for any free one (default 8765)"
     )
     parser.add_argument("--api-key", help="the key clients must send (default: a random one)")
+    parser.add_argument(
+        "--request-log-size",
+        type=int,
+        default=EmulatorConfig.request_log_size,
+        help="most requests kept in the request log, oldest dropped first (default %(default)s)",
+    )
     args = parser.parse_args(argv)
-    config = EmulatorConfig(api_key=args.api_key) if args.api_key else EmulatorConfig()
+    config = EmulatorConfig(request_log_size=args.request_log_size)
+    if args.api_key:
+        config.api_key = args.api_key
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(KimiEmulator(host=args.host, port=args.port, config=config)))
     print("Kimi emulator stopped.", file=sys.stderr, flush=True)

@@ -48,6 +48,9 @@ class EmulatorConfig:
             arguments.
         balance: ``available_balance``, ``voucher_balance``, ``cash_balance`` of
             /v1/users/me/balance.
+        request_log_size: Most requests the log keeps (the oldest are dropped first), so a
+            long-running server under any traffic holds a bounded log; the pytest fixtures also
+            clear it before each test.
     """
 
     api_key: str = field(default_factory=_new_key, repr=False)
@@ -61,11 +64,16 @@ class EmulatorConfig:
     content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"
     web_search_tokens: int = 1200
     balance: tuple[float, float, float] = (49.58894, 46.58893, 3.00001)
+    request_log_size: int = 1000
 
     def __post_init__(self) -> None:
         if self.clock is not None and self.clock.tzinfo is None:
             raise ValueError(
                 "EmulatorConfig.clock must be timezone-aware, e.g. datetime(..., tzinfo=UTC)"
+            )
+        if self.request_log_size < 1:
+            raise ValueError(
+                f"EmulatorConfig.request_log_size must be at least 1, got {self.request_log_size}"
             )
         if self.max_tools < 1:
             raise ValueError(f"EmulatorConfig.max_tools must be at least 1, got {self.max_tools}")
