@@ -81,13 +81,13 @@ async def _middleware(request: web.Request, handler: _Handler) -> web.StreamResp
         # Answered from the headers alone: an unauthenticated body is never read, and the
         # connection is closed rather than drained, so junk of any size costs nothing.
         state.record(_recorded(request, None))
-        response = _json(error.body(), error.status, error.headers)
-        response.headers["Msh-Request-Id"] = request_id
-        response.force_close()
-        await response.prepare(request)
-        await response.write_eof()
+        denied = _json(error.body(), error.status, error.headers)
+        denied.headers["Msh-Request-Id"] = request_id
+        denied.force_close()
+        await denied.prepare(request)
+        await denied.write_eof()
         request.protocol.force_close()
-        return response
+        return denied
     state.record(_recorded(request, await _parse_json(request)))
     try:
         try:
