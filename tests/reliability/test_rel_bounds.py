@@ -176,7 +176,7 @@ def test_a_deep_tool_schema_is_a_value_error_with_its_path(
         chat.bind_tools([tool]).invoke("hi")  # type: ignore[union-attr]
     assert not isinstance(caught.value, RecursionError)
     llm = model("llamaindex", kimi_emulator)
-    with pytest.raises(ValueError, match="At path 'properties.a"):
+    with pytest.raises(ValueError, match=r"At path 'properties\.a"):
         llm.chat([ChatMessage(role="user", content="hi")], tools=[tool])  # type: ignore[union-attr]
     assert kimi_emulator.requests == []
 
