@@ -42,13 +42,23 @@ def hostile() -> Iterator[Hostile]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
-            self.rfile.read(length)
+            streamed = b'"stream":true' in self.rfile.read(length)
             state.hits.append(self.path)
             if state.behaviour == "redirect":
                 self.send_response(307)
                 self.send_header("Location", state.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                return
+            if state.behaviour == "deep_json":
+                deep = b"[" * 100_000 + b"]" * 100_000  # past any JSON parser's nesting budget
+                body = b"data: " + deep + b"\n\n" if streamed else deep
+                self.send_response(200)
+                kind = "text/event-stream" if streamed else "application/json"
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
                 return
             endless_line = state.behaviour == "endless_line"
             self.send_response(200)
@@ -120,6 +130,16 @@ def test_caps_are_configurable_and_content_length_is_refused_unread(
         client.complete(request)
     with pytest.raises(ValueError, match="positive"):
         kimi_core.KimiClient(api_key="sk-x", max_sse_line_bytes=0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_json_nested_past_the_parser_budget_is_a_malformed_response(
+    framework: str, mode: str, hostile: Hostile
+) -> None:
+    hostile.behaviour = "deep_json"
+    out = drive(framework, mode, hostile, max_retries=0)  # type: ignore[arg-type]
+    assert isinstance(out.error, kimi_core.MalformedResponseError), repr(out.error)
 
 
 # -- redirects -------------------------------------------------------------------------------------

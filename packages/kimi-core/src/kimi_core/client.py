@@ -94,11 +94,11 @@ def _decode(payload: bytes) -> Any:
         value, end = _raw_decode(text)
         if end == len(text):
             return value
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past JSON's budget
         raise MalformedResponseError(
             f"malformed SSE data line: {payload[:200]!r}", retryable=False
         ) from exc
@@ -990,7 +990,7 @@ def _warn_if_plain_http(base_url: str) -> None:
 def _json_body(response: httpx2.Response) -> Any:
     try:
         return json.loads(response.content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedResponseError(
             f"response body is not JSON: {response.content[:200]!r}",
             status=response.status_code,
