@@ -86,3 +86,24 @@ def test_request_log_size_is_validated_and_on_the_command_line() -> None:
         EmulatorConfig(request_log_size=0)
     with pytest.raises(SystemExit):
         main(["--request-log-size", "many"])
+
+
+def test_json_nested_past_the_parser_budget_is_a_400_not_a_crash(
+    kimi_emulator: KimiEmulator,
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    request = urllib.request.Request(
+        kimi_emulator.base_url + "/chat/completions",
+        data=b'{"model":"kimi-k2.6","messages":' + deep + b"}",
+        headers={
+            "Authorization": f"Bearer {kimi_emulator.api_key}",
+            "Content-Type": "application/json",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=GUARD)
+    assert caught.value.code == 400
+    assert b"invalid_request_error" in caught.value.read()

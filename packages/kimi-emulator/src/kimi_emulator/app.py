@@ -65,7 +65,7 @@ async def _parse_json(request: web.Request) -> Any:
     raw = await request.read()
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the parser's budget is unparsable too
         return None
 
 
