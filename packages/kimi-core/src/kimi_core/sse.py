@@ -32,19 +32,26 @@ class _Splitter:
 
     def payloads(self, chunk: bytes) -> list[bytes]:
         lines = chunk.split(b"\n")
+        pieces = self.pieces
         if len(lines) == 1:  # no newline: the line goes on
-            self.pieces.append(chunk)
+            pieces.append(chunk)
             self.size += len(chunk)
-            self.check(self.size)
+            if self.size > self.limit:
+                raise self.too_long()
             return []
-        if self.pieces:
-            self.check(self.size + len(lines[0]))
-            self.pieces.append(lines[0])
-            lines[0] = b"".join(self.pieces)
+        if pieces:
+            if len(pieces) == 1:  # the common case: the previous read ended mid-line
+                lines[0] = pieces[0] + lines[0]
+            else:
+                pieces.append(lines[0])
+                lines[0] = b"".join(pieces)
+            if len(lines[0]) > self.limit:
+                raise self.too_long()
         rest = lines.pop()
         self.pieces = [rest] if rest else []
         self.size = len(rest)
-        self.check(self.size)
+        if self.size > self.limit:
+            raise self.too_long()
         return [line[5:].strip() for line in lines if line.startswith(b"data:")]
 
     def tail(self) -> list[bytes]:
@@ -52,13 +59,12 @@ class _Splitter:
         line = b"".join(self.pieces)
         return [line[5:].strip()] if line.startswith(b"data:") else []
 
-    def check(self, size: int) -> None:
-        if size > self.limit:
-            raise ResponseTooLargeError(
-                f"a server-sent-events line exceeded {self.limit} bytes without ending; the "
-                "stream was closed. Raise KimiClient(max_sse_line_bytes=...) if the server "
-                "really sends lines this long."
-            )
+    def too_long(self) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"a server-sent-events line exceeded {self.limit} bytes without ending; the "
+            "stream was closed. Raise KimiClient(max_sse_line_bytes=...) if the server "
+            "really sends lines this long."
+        )
 
 
 def iter_sse_batches(
