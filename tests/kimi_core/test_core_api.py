@@ -24,6 +24,7 @@ PUBLIC = {
     "fit_sampling", "get_profile", "messages_to_wire", "ms_url", "normalize_schema",
     "parse_completion",
     "refresh_profiles_from_models", "resolve_thinking", "tools_to_wire",
+    "DeadlineExceededError", "RedirectError", "ResponseTooLargeError",
 }  # fmt: skip
 
 

@@ -311,16 +311,15 @@ def test_plain_http_to_a_remote_host_warns():
     KimiClient(api_key="sk-x", base_url="https://kimi.example.com/v1")
 
 
-def test_redirect_to_another_host_drops_the_key(kimi_emulator, replay_server):
+def test_redirect_to_another_host_is_not_followed(kimi_emulator, replay_server):
     from replay_http import Canned
 
     target = kimi_emulator.base_url.replace("127.0.0.1", "localhost") + "/chat/completions"
     replay_server.serve(Canned(status=307, headers={"location": target}))
     client = KimiClient(api_key=kimi_emulator.api_key, base_url=replay_server.base_url)
-    # The emulator's own key was valid: a 401 after the cross-host redirect means it was dropped.
-    with pytest.raises(kimi_core.AuthenticationError):
+    with pytest.raises(kimi_core.RedirectError, match="localhost"):
         client.complete(_request())
-    assert "authorization" not in {k.lower() for k in kimi_emulator.requests[-1].headers}
+    assert kimi_emulator.requests == []  # neither the body nor any header reached the other host
 
 
 def test_logprobs_requested_and_returned(client, kimi_emulator):

@@ -100,7 +100,7 @@ _SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(ChatSettings)) - 
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
 # Per-call kwargs that configure the client, not the body.
-_CLIENT_ARGS = ("timeout", "max_retries")
+_CLIENT_ARGS = ("timeout", "max_retries", "deadline")
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
@@ -179,6 +179,9 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             `"cn"` for `https://api.moonshot.cn/v1` (instead of `base_url`).
         timeout:
             Seconds per request.
+        deadline:
+            Seconds a whole call may take, retries and streaming included (default None: no
+            bound); `kimi_core.DeadlineExceededError` when passed.
         max_retries:
             Retries of retryable failures (overload, rate limit, 5xx, network).
         media:
@@ -335,6 +338,8 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     """Seconds per request (default: kimi-core's, generous for long reasoning)."""
     max_retries: int = 2
     """Retries of retryable failures; a quota-exhausted 429 is never retried."""
+    deadline: float | None = Field(default=None, gt=0)
+    """Seconds a whole call may take, retries and streaming included (None: no bound)."""
     streaming: bool = False
     """Stream even for `invoke` (chunks reach callbacks; the result is aggregated linearly)."""
     stream_usage: bool = True
@@ -494,10 +499,16 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         timeout = kwargs.get("timeout", self.timeout)
         timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
         retries = kwargs.get("max_retries", self.max_retries)
+        deadline = kwargs.get("deadline", self.deadline)
         return self._clients.get(
-            (key, self.base_url, self.region, timeout, retries),
+            (key, self.base_url, self.region, timeout, retries, deadline),
             lambda: KimiClient(
-                key, self.base_url, region=self.region, timeout=timeout, max_retries=retries
+                key,
+                self.base_url,
+                region=self.region,
+                timeout=timeout,
+                max_retries=retries,
+                deadline=deadline,
             ),
         )
 

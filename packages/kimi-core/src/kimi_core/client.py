@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
+    DeadlineExceededError,
     IncompleteStreamError,
     KimiError,
     MalformedResponseError,
@@ -30,14 +31,18 @@ from kimi_core.media import (
 from kimi_core.request import ChatRequest
 from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
-from kimi_core.sse import DONE, aiter_sse_batches, iter_sse_batches
+from kimi_core.sse import DEFAULT_MAX_LINE, DONE, aiter_sse_batches, iter_sse_batches
 from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk, coalesce_deltas
 from kimi_core.tokens import ESTIMATE_PATH, estimate_body, total_tokens
 from kimi_core.transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     Pool,
     acheck_response,
+    aread_capped,
     check_response,
+    read_capped,
     resolve_credentials,
+    set_timeout,
     shared_async_pool,
     shared_sync_pool,
     translate_error,
@@ -60,6 +65,7 @@ DEFAULT_TIMEOUT = 600.0
 """Seconds per request (thinking answers can take minutes; Moonshot's gateway gives up at ~900s)."""
 
 _T = TypeVar("_T")
+_CHAT = "/chat/completions"
 logger = logging.getLogger("kimi_core")
 # The SDK encodes the body as multipart (boundary included) when the content type says so.
 _MULTIPART: Any = {"headers": {"Content-Type": "multipart/form-data"}}
@@ -89,11 +95,11 @@ def _decode(payload: bytes) -> Any:
         value, end = _raw_decode(text)
         if end == len(text):
             return value
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past JSON's budget
         raise MalformedResponseError(
             f"malformed SSE data line: {payload[:200]!r}", retryable=False
         ) from exc
@@ -186,9 +192,12 @@ class _Round:
         ], False
 
 
-def _read_round(response: httpx2.Response, round_: _Round, coalesce: bool) -> Iterator[StreamDelta]:
+def _read_round(
+    response: httpx2.Response, round_: _Round, coalesce: bool, max_line: int, until: float | None
+) -> Iterator[StreamDelta]:
     """The visible deltas of one streamed round, up to ``[DONE]`` or the end of the body."""
-    for payloads in iter_sse_batches(response.iter_bytes()):
+    chunks = response.iter_bytes() if until is None else _until(response.iter_bytes(), until)
+    for payloads in iter_sse_batches(chunks, max_line):
         deltas, error = round_.take_read(payloads, coalesce)
         yield from deltas
         if error is not None:
@@ -198,10 +207,11 @@ def _read_round(response: httpx2.Response, round_: _Round, coalesce: bool) -> It
 
 
 async def _aread_round(
-    response: httpx2.Response, round_: _Round, coalesce: bool
+    response: httpx2.Response, round_: _Round, coalesce: bool, max_line: int, until: float | None
 ) -> AsyncGenerator[StreamDelta, None]:
     """Async :func:`_read_round`."""
-    async for payloads in aiter_sse_batches(response.aiter_bytes()):
+    chunks = response.aiter_bytes() if until is None else _auntil(response.aiter_bytes(), until)
+    async for payloads in aiter_sse_batches(chunks, max_line):
         deltas, error = round_.take_read(payloads, coalesce)
         for delta in deltas:
             yield delta
@@ -211,10 +221,43 @@ async def _aread_round(
             return
 
 
-class _CachedPool(NamedTuple):
-    """The pool a client uses, and the settings (and event loop) it was chosen for."""
+def _deadline_error(what: str) -> DeadlineExceededError:
+    return DeadlineExceededError(
+        f"the call's deadline passed {what}; raise deadline=... (seconds for the whole call, "
+        "retries and streaming included) or leave it None"
+    )
 
-    pool: Pool
+
+def _until(chunks: Iterator[bytes], until: float) -> Iterator[bytes]:
+    """``chunks`` up to the deadline, checked once per network read."""
+    for chunk in chunks:
+        if time.monotonic() > until:
+            raise _deadline_error("while the response was being read")
+        yield chunk
+
+
+async def _auntil(chunks: AsyncIterator[bytes], until: float) -> AsyncIterator[bytes]:
+    """Async :func:`_until`; a read waiting past the deadline is cancelled."""
+    import asyncio
+
+    while True:
+        try:
+            async with asyncio.timeout(until - time.monotonic()):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise _deadline_error("while the response was being read") from exc
+        yield chunk
+
+
+class _CachedPool(NamedTuple):
+    """The pool a client uses, and the settings (and event loop) it was chosen for.
+
+    Held weakly: kimi-core's registry owns pools, and drops an event loop's pools with the loop.
+    """
+
+    pool: Callable[[], Pool | None]
     base_url: str
     timeout: float
     headers: dict[str, str]
@@ -224,12 +267,32 @@ class _CachedPool(NamedTuple):
 class _Attempts:
     """The retry budget of one call (or of one stream round): attempt count and elapsed time."""
 
-    __slots__ = ("count", "policy", "started")
+    __slots__ = ("count", "policy", "started", "until")
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, until: float | None = None) -> None:
         self.policy = policy
         self.count = 0
         self.started = time.monotonic()
+        self.until = until
+
+    def budget(self, timeout: float) -> float | None:
+        """The timeout of the next attempt when a deadline applies (None: the client's own).
+
+        Raises:
+            DeadlineExceededError: The deadline has passed.
+        """
+        if self.until is None:
+            return None
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise _deadline_error("before the request could be sent")
+        return min(timeout, left)
+
+    def _expired(self, error: KimiError) -> None:
+        if self.until is not None and time.monotonic() >= self.until:
+            if isinstance(error, DeadlineExceededError):
+                raise error
+            raise _deadline_error(f"({type(error).__name__}: {error})") from error
 
     def reset(self) -> None:
         """A round succeeded: the next one gets the full budget again."""
@@ -237,11 +300,18 @@ class _Attempts:
         self.started = time.monotonic()
 
     def next_delay(self, error: KimiError) -> float | None:
-        """Seconds to wait before the next attempt, or None when ``error`` must be raised."""
+        """Seconds to wait before the next attempt, or None when ``error`` must be raised.
+
+        Raises:
+            DeadlineExceededError: The call's deadline has passed.
+        """
+        self._expired(error)
         elapsed = time.monotonic() - self.started
         if not self.policy.should_retry(error, self.count, elapsed):
             return None
         delay = self.policy.delay(error, self.count, elapsed)
+        if self.until is not None and time.monotonic() + delay >= self.until:
+            return None  # no time left for another attempt: the failure itself is the answer
         self.count += 1
         logger.info(
             "retrying in %.2fs (retry %d of %d) after %s: %s",
@@ -255,6 +325,7 @@ class _Attempts:
 
     def next_round_delay(self, error: KimiError, round_: _Round | None) -> float | None:
         """Like :meth:`next_delay`, but never once a delta of the round reached the caller."""
+        self._expired(error)
         if round_ is not None and round_.yielded:
             # Chunks are in the caller's hands: a retry would duplicate them.
             error.retryable = False
@@ -361,6 +432,12 @@ class KimiClient:
             exhaustion and streams that already delivered chunks are never retried.
         default_headers: Extra headers on every request.
         retry_policy: Full control of backoff (overrides ``max_retries``).
+        deadline: Seconds one whole call may take (every attempt, retry wait, ``$web_search``
+            round and the reading of a stream), ending in :class:`DeadlineExceededError`. None
+            (the default) sets no bound, so long thinking streams are never cut.
+        max_response_bytes: Cap on a non-streamed response body (64 MiB); beyond it the call
+            ends in :class:`ResponseTooLargeError`.
+        max_sse_line_bytes: Cap on one server-sent-events line of a stream (16 MiB).
 
     Raises:
         ValueError: No API key could be found.
@@ -376,6 +453,9 @@ class KimiClient:
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_sse_line_bytes: int = DEFAULT_MAX_LINE,
     ) -> None:
         key, self.base_url = resolve_credentials(api_key, base_url, region)
         self._key = _Secret(key)
@@ -384,6 +464,15 @@ class KimiClient:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if deadline is not None and not deadline > 0:
+            raise ValueError(
+                f"deadline must be a positive number of seconds or None, got {deadline!r}"
+            )
+        if max_response_bytes < 1 or max_sse_line_bytes < 1:
+            raise ValueError("max_response_bytes and max_sse_line_bytes must be positive")
+        self.deadline = None if deadline is None else float(deadline)
+        self.max_response_bytes = max_response_bytes
+        self.max_sse_line_bytes = max_sse_line_bytes
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.default_headers = dict(default_headers or {})
         self._sync_pool: _CachedPool | None = None
@@ -405,28 +494,35 @@ class KimiClient:
 
     def _pool(self) -> Pool:
         cached = self._sync_pool
-        if cached is None or not self._chose(cached):
+        pool = cached.pool() if cached is not None else None
+        if pool is None or cached is None or not self._chose(cached):
             pool = shared_sync_pool(
                 self._key.value, self.base_url, self.timeout, self.default_headers
             )
-            cached = self._sync_pool = _CachedPool(
-                pool, self.base_url, self.timeout, dict(self.default_headers)
+            self._sync_pool = _CachedPool(
+                weakref.ref(pool), self.base_url, self.timeout, dict(self.default_headers)
             )
-        return cached.pool
+        return pool
 
     def _apool(self) -> Pool:
         import asyncio
 
         loop = asyncio.get_running_loop()
         cached = self._async_pool
-        if cached is None or cached.loop() is not loop or not self._chose(cached):
+        pool = cached.pool() if cached is not None else None
+        if pool is None or cached is None or cached.loop() is not loop or not self._chose(cached):
             pool = shared_async_pool(
                 self._key.value, self.base_url, self.timeout, self.default_headers
             )
-            cached = self._async_pool = _CachedPool(
-                pool, self.base_url, self.timeout, dict(self.default_headers), weakref.ref(loop)
+            # Weak references only: the pool (and so its loop) lives as long as the loop runs.
+            self._async_pool = _CachedPool(
+                weakref.ref(pool),
+                self.base_url,
+                self.timeout,
+                dict(self.default_headers),
+                weakref.ref(loop),
             )
-        return cached.pool
+        return pool
 
     @property
     def sdk(self) -> openai.OpenAI:
@@ -440,11 +536,17 @@ class KimiClient:
         sdk: openai.AsyncOpenAI = self._apool().sdk
         return sdk
 
-    def _with_retries(self, send: Callable[[], _T], model: str | None) -> _T:
-        attempts = _Attempts(self.retry_policy)
+    def _until(self) -> float | None:
+        """The monotonic time a call starting now must end by (None: no deadline)."""
+        return None if self.deadline is None else time.monotonic() + self.deadline
+
+    def _with_retries(
+        self, send: Callable[[float | None], _T], model: str | None, until: float | None
+    ) -> _T:
+        attempts = _Attempts(self.retry_policy, until)
         while True:
             try:
-                return send()
+                return send(attempts.budget(self.timeout))
             except Exception as exc:
                 error = translate_error(exc, model=model)
                 delay = attempts.next_delay(error)
@@ -452,13 +554,22 @@ class KimiClient:
                     raise error from exc
             time.sleep(delay)
 
-    async def _awith_retries(self, send: Callable[[], Any], model: str | None) -> Any:
+    async def _awith_retries(
+        self, send: Callable[[float | None], Any], model: str | None, until: float | None
+    ) -> Any:
         import asyncio
 
-        attempts = _Attempts(self.retry_policy)
+        attempts = _Attempts(self.retry_policy, until)
         while True:
             try:
-                return await send()
+                budget = attempts.budget(self.timeout)
+                if budget is None:
+                    return await send(None)
+                try:
+                    async with asyncio.timeout(budget):
+                        return await send(budget)
+                except TimeoutError as exc:
+                    raise APITimeoutError(f"the request timed out after {budget:.3g}s") from exc
             except Exception as exc:
                 error = translate_error(exc, model=model)
                 delay = attempts.next_delay(error)
@@ -489,25 +600,44 @@ class KimiClient:
         Raises:
             KimiError: The typed error after retries were exhausted or not allowed.
         """
+        return self._request(
+            method, path, body=body, files=files, stream=stream, model=model, until=self._until()
+        )
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None,
+        files: Any,
+        stream: bool,
+        model: str | None,
+        until: float | None,
+    ) -> httpx2.Response:
         import httpx2
 
         pool = self._pool()
         if files:
             sdk = pool.sdk
 
-            def upload() -> httpx2.Response:
+            def upload(_: float | None) -> httpx2.Response:
                 response: httpx2.Response = sdk.post(
                     path, cast_to=httpx2.Response, body=body, files=files, options=_MULTIPART
                 )
                 return response
 
-            return self._with_retries(upload, model)
+            return self._with_retries(upload, model, until)
         built = pool.build(method, path, body)  # encoded once, outside the retry loop
+        limit = self.max_response_bytes
 
-        def send() -> httpx2.Response:
-            return check_response(pool.http.send(built, stream=stream), model)
+        def send(budget: float | None) -> httpx2.Response:
+            response = check_response(
+                pool.http.send(set_timeout(built, budget), stream=True), model, limit
+            )
+            return response if stream else read_capped(response, limit)
 
-        return self._with_retries(send, model)
+        return self._with_retries(send, model, until)
 
     async def arequest(
         self,
@@ -520,26 +650,44 @@ class KimiClient:
         model: str | None = None,
     ) -> httpx2.Response:
         """Async :meth:`request`."""
+        return await self._arequest(
+            method, path, body=body, files=files, stream=stream, model=model, until=self._until()
+        )
+
+    async def _arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None,
+        files: Any,
+        stream: bool,
+        model: str | None,
+        until: float | None,
+    ) -> httpx2.Response:
         import httpx2
 
         pool = self._apool()
         if files:
             sdk = pool.sdk
 
-            async def upload() -> httpx2.Response:
+            async def upload(_: float | None) -> httpx2.Response:
                 response: httpx2.Response = await sdk.post(
                     path, cast_to=httpx2.Response, body=body, files=files, options=_MULTIPART
                 )
                 return response
 
-            uploaded: httpx2.Response = await self._awith_retries(upload, model)
+            uploaded: httpx2.Response = await self._awith_retries(upload, model, until)
             return uploaded
         built = pool.build(method, path, body)  # encoded once, outside the retry loop
+        limit = self.max_response_bytes
 
-        async def send() -> httpx2.Response:
-            return await acheck_response(await pool.http.send(built, stream=stream), model)
+        async def send(budget: float | None) -> httpx2.Response:
+            sent = await pool.http.send(set_timeout(built, budget), stream=True)
+            response = await acheck_response(sent, model, limit)
+            return response if stream else await aread_capped(response, limit)
 
-        response: httpx2.Response = await self._awith_retries(send, model)
+        response: httpx2.Response = await self._awith_retries(send, model, until)
         return response
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -576,12 +724,30 @@ class KimiClient:
         check_inline_total(messages)  # downloads can add up past the cap too
         request.remote_media = False
 
-    def _complete_round(self, body: dict[str, Any], model: str) -> ChatResult:
-        response = self.request("POST", "/chat/completions", body=body, model=model)
+    def _complete_round(self, body: dict[str, Any], model: str, until: float | None) -> ChatResult:
+        response = self._request(
+            "POST",
+            "/chat/completions",
+            body=body,
+            files=None,
+            stream=False,
+            model=model,
+            until=until,
+        )
         return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
 
-    async def _acomplete_round(self, body: dict[str, Any], model: str) -> ChatResult:
-        response = await self.arequest("POST", "/chat/completions", body=body, model=model)
+    async def _acomplete_round(
+        self, body: dict[str, Any], model: str, until: float | None
+    ) -> ChatResult:
+        response = await self._arequest(
+            "POST",
+            "/chat/completions",
+            body=body,
+            files=None,
+            stream=False,
+            model=model,
+            until=until,
+        )
         return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
 
     def complete(self, request: ChatRequest) -> ChatResult:
@@ -593,25 +759,27 @@ class KimiClient:
         Raises:
             KimiError: Typed API, transport or protocol errors.
         """
+        until = self._until()
         if request.remote_media:
             self._prepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=False)
         model = str(request.body.get("model"))
         while True:
-            result = self._complete_round(loop.body, model)
+            result = self._complete_round(loop.body, model, until)
             if not loop.advance(result):
                 return loop.finish(result)
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         """Async :meth:`complete`."""
+        until = self._until()
         if request.remote_media:
             await self._aprepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=False)
         model = str(request.body.get("model"))
         while True:
-            result = await self._acomplete_round(loop.body, model)
+            result = await self._acomplete_round(loop.body, model, until)
             if not loop.advance(result):
                 return loop.finish(result)
 
@@ -638,39 +806,51 @@ class KimiClient:
         """Async :meth:`stream`."""
         return AsyncChatStream(self._astream_gen(request, coalesce))
 
-    def _open_stream(self, body: dict[str, Any], model: str) -> httpx2.Response:
+    def _open_stream(
+        self, body: dict[str, Any], model: str, budget: float | None
+    ) -> httpx2.Response:
         # One attempt: the stream loop owns retries, so that attempts never multiply.
         pool = self._pool()
-        request = pool.build("POST", "/chat/completions", body)
+        request = set_timeout(pool.build("POST", "/chat/completions", body), budget)
         try:
-            return check_response(pool.http.send(request, stream=True), model)
+            sent = pool.http.send(request, stream=True)
+            return check_response(sent, model, self.max_response_bytes)
         except Exception as exc:
             raise translate_error(exc, model=model) from exc
 
-    async def _aopen_stream(self, body: dict[str, Any], model: str) -> httpx2.Response:
+    async def _aopen_stream(
+        self, body: dict[str, Any], model: str, budget: float | None
+    ) -> httpx2.Response:
+        import asyncio
+
         pool = self._apool()
-        request = pool.build("POST", "/chat/completions", body)
+        request = set_timeout(pool.build("POST", "/chat/completions", body), budget)
         try:
-            return await acheck_response(await pool.http.send(request, stream=True), model)
+            async with asyncio.timeout(budget):
+                sent = await pool.http.send(request, stream=True)
+            return await acheck_response(sent, model, self.max_response_bytes)
+        except TimeoutError as exc:
+            raise _deadline_error("before the stream started") from exc
         except Exception as exc:
             raise translate_error(exc, model=model) from exc
 
     def _stream_gen(self, request: ChatRequest, coalesce: bool) -> Iterator[StreamDelta]:
         import httpx2
 
+        attempts = _Attempts(self.retry_policy, self._until())
         if request.remote_media:
             self._prepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
-        attempts = _Attempts(self.retry_policy)
+        max_line = self.max_sse_line_bytes
         while True:
             round_ = None
             try:
-                response = self._open_stream(loop.body, model)
+                response = self._open_stream(loop.body, model, attempts.budget(self.timeout))
                 round_ = _Round(response)
                 try:
-                    yield from _read_round(response, round_, coalesce)
+                    yield from _read_round(response, round_, coalesce, max_line, attempts.until)
                     tail, again = round_.end(loop)
                 except httpx2.HTTPError as exc:
                     raise round_.broken(exc) from exc
@@ -694,20 +874,23 @@ class KimiClient:
 
         import httpx2
 
+        attempts = _Attempts(self.retry_policy, self._until())
         if request.remote_media:
             await self._aprepare_media(request)
         loop = WebSearchLoop(request)
         loop.body = _chat_body(request, stream=True)
         model = str(request.body.get("model"))
-        attempts = _Attempts(self.retry_policy)
+        max_line = self.max_sse_line_bytes
         while True:
             round_ = None
             try:
-                response = await self._aopen_stream(loop.body, model)
+                budget = attempts.budget(self.timeout)
+                response = await self._aopen_stream(loop.body, model, budget)
                 round_ = _Round(response)
+                reader = _aread_round(response, round_, coalesce, max_line, attempts.until)
                 try:
                     # aclosing: a consumer that stops early closes the reader with the response.
-                    async with contextlib.aclosing(_aread_round(response, round_, coalesce)) as it:
+                    async with contextlib.aclosing(reader) as it:
                         async for delta in it:
                             yield delta
                     tail, again = round_.end(loop)
@@ -822,7 +1005,7 @@ def _warn_if_plain_http(base_url: str) -> None:
 def _json_body(response: httpx2.Response) -> Any:
     try:
         return json.loads(response.content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedResponseError(
             f"response body is not JSON: {response.content[:200]!r}",
             status=response.status_code,

@@ -17,6 +17,7 @@ __all__ = [
     "AuthenticationError",
     "ContentFilterError",
     "ContextOverflowError",
+    "DeadlineExceededError",
     "EngineOverloadedError",
     "IncompleteStreamError",
     "InvalidRequestError",
@@ -26,6 +27,8 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExhaustedError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseTooLargeError",
     "ServerError",
     "WebSearchLoopError",
     "error_from_body",
@@ -147,6 +150,31 @@ class APIConnectionError(KimiError):
     """The connection failed or broke (reset, refused, DNS, TLS, dropped mid-stream)."""
 
     retryable = True
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The call's whole-call ``deadline`` passed (retries and stream reading included).
+
+    Never retried: the time the caller allowed is spent.
+    """
+
+    retryable = False
+
+
+class ResponseTooLargeError(KimiError):
+    """A response body or one server-sent-events line exceeded its cap (a broken or hostile server).
+
+    The caps are ``KimiClient(max_response_bytes=..., max_sse_line_bytes=...)``.
+    """
+
+
+class RedirectError(KimiError):
+    """The API answered with a redirect to another origin, which is never followed.
+
+    Following it would send the request body and ``default_headers`` to a host the app never
+    configured. The message names the target (credentials and query removed); point ``base_url``
+    at the final address instead.
+    """
 
 
 class IncompleteStreamError(KimiError):

@@ -13,7 +13,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["normalize_schema"]
+__all__ = ["check_nesting", "normalize_schema"]
 
 _MFJS_TYPES = ("null", "boolean", "object", "array", "number", "integer", "string")
 _ANY_TYPE_BRANCHES = ("string", "number", "integer", "boolean", "object", "array", "null")
@@ -46,6 +46,10 @@ _TYPE_KEYWORDS = {
     "prefixItems": "array",
 }
 _MAX_DEPTH = 64
+# JSON containers (objects and arrays) one schema may nest: a schema level takes two (a property
+# map and the property), so this is about 64 schema levels, far past any real tool, and well inside
+# Python's recursion budget for the walks that follow (copy, normalize, JSON encoding).
+_MAX_NESTING = 128
 
 
 def normalize_schema(schema: Mapping[str, Any], *, require_object: bool = False) -> dict[str, Any]:
@@ -73,6 +77,7 @@ def normalize_schema(schema: Mapping[str, Any], *, require_object: bool = False)
     """
     if not isinstance(schema, Mapping):
         raise ValueError(f"a JSON Schema must be an object, got {type(schema).__name__}")
+    check_nesting(schema)
     root = copy.deepcopy(dict(schema))
     defs: dict[str, Any] = {}
     for key in ("$defs", "definitions"):
@@ -91,13 +96,53 @@ def normalize_schema(schema: Mapping[str, Any], *, require_object: bool = False)
     return out
 
 
+def check_nesting(value: object, limit: int = _MAX_NESTING) -> None:
+    """Refuse a JSON value nested deeper than ``limit`` objects/arrays, without recursing.
+
+    Raises:
+        ValueError: Too deep; the message gives the path to the first too-deep node.
+    """
+    todo: list[tuple[object, int, tuple[str, ...]]] = [(value, 0, ())]
+    while todo:
+        node, depth, path = todo.pop()
+        if isinstance(node, Mapping):
+            items: Any = node.items()
+        elif isinstance(node, list | tuple):
+            items = enumerate(node)
+        else:
+            continue
+        if depth >= limit:
+            shown = ".".join(path)
+            if len(shown) > 300:
+                shown = f"{shown[:150]}…{shown[-150:]}"
+            raise ValueError(
+                f"At path '{shown}': the schema nests more than {limit} objects/arrays; flatten it "
+                "or describe the deep part as a string"
+            )
+        todo.extend((child, depth + 1, (*path, str(key))) for key, child in items)
+
+
 class _Normalizer:
     def __init__(self, defs: dict[str, Any], root: dict[str, Any]) -> None:
         self.defs = defs
         self.root = root
         self.kept_defs: dict[str, Any] = {}
+        self.depth = 0
 
     def node(self, raw: Any, path: str, stack: tuple[str, ...]) -> dict[str, Any]:
+        # Inlined $refs can nest a checked schema deeper again: count levels while walking too.
+        self.depth += 1
+        try:
+            if self.depth > _MAX_NESTING // 2:
+                raise ValueError(
+                    f"At path '{path}': the schema (with its $refs inlined) nests more than "
+                    f"{_MAX_NESTING // 2} levels; flatten it"
+                )
+            return self._node(raw, path, stack)
+        finally:
+            self.depth -= 1
+
+    def _node(self, raw: Any, path: str, stack: tuple[str, ...]) -> dict[str, Any]:
         if isinstance(raw, bool):
             # true = anything, false = nothing; MFJS has neither, so spell "anything" out.
             return _any_of_everything() if raw else {"type": "null"}

@@ -5,7 +5,8 @@ handling) shared by an openai SDK client and kimi-core's direct path. The SDK pr
 default headers and sends multipart uploads; JSON requests are built and sent directly, bodies are
 parsed by kimi-core, and kimi-core owns the only retry layer (the SDK's ``max_retries`` is 0).
 Clients with the same base URL, key and transport settings share one pool (sync), or one per event
-loop (async).
+loop (async). An event loop's pools are closed while the loop shuts down and forgotten with it, so
+``asyncio.run(...)`` once per job leaves no loop or socket behind.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import json
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
     KimiError,
+    RedirectError,
+    ResponseTooLargeError,
     error_from_body,
+    request_id_of,
 )
 
 if TYPE_CHECKING:
@@ -34,12 +38,16 @@ if TYPE_CHECKING:
 __all__ = [
     "CN_BASE_URL",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "Pool",
     "PoolKey",
     "acheck_response",
+    "aread_capped",
     "check_response",
     "encode_json",
+    "read_capped",
     "resolve_credentials",
+    "set_timeout",
     "shared_async_pool",
     "shared_sync_pool",
     "translate_error",
@@ -48,6 +56,10 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.moonshot.ai/v1"
 CN_BASE_URL = "https://api.moonshot.cn/v1"
 _REGIONS = {"global": DEFAULT_BASE_URL, "cn": CN_BASE_URL}
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Bytes a non-streamed response body may take. The largest legitimate ones (a 98k-token answer, a
+file's extracted text) are a few MiB; 64 MiB leaves ten times that and still bounds a server that
+never stops sending."""
 _KEY_VARS = ("MOONSHOT_API_KEY", "KIMI_API_KEY")
 _URL_VARS = ("MOONSHOT_BASE_URL", "KIMI_BASE_URL")
 
@@ -100,7 +112,22 @@ class PoolKey(NamedTuple):
 
 _lock = threading.Lock()
 _sync_pools: dict[PoolKey, Pool] = {}
-_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PoolKey, Pool]] = (
+
+
+class _LoopPools:
+    """The pools of one event loop, and the async generator that closes them with the loop."""
+
+    __slots__ = ("closer", "pools")
+
+    def __init__(self) -> None:
+        self.pools: dict[PoolKey, Pool] = {}
+        self.closer: AsyncGenerator[None, None] | None = None
+
+
+# Pool connections reference their loop, so an entry keeps its key alive: entries are removed when
+# the loop shuts down (see _close_with_loop) or, for a loop closed without shutting down, by the
+# next pool lookup. Either way the loop and its sockets are then only garbage the collector frees.
+_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPools] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -129,7 +156,7 @@ class Pool:
         http: The ``httpx2`` client both paths send through.
     """
 
-    __slots__ = ("_extensions", "_headers", "_urls", "http", "sdk")
+    __slots__ = ("__weakref__", "_extensions", "_headers", "_urls", "http", "sdk")
 
     def __init__(self, sdk: Any, http: Any, timeout: float) -> None:
         import openai
@@ -174,11 +201,18 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
     """
     try:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ValueError(
             f"the request body cannot be sent as JSON ({exc}); pass plain str/int/float/bool/None, "
-            "list and dict values (finite numbers only)"
+            "list and dict values (finite numbers only, nested a few hundred levels at most)"
         ) from exc
+
+
+def set_timeout(request: httpx2.Request, seconds: float | None) -> httpx2.Request:
+    """``request`` with its timeouts lowered to ``seconds`` (None: unchanged)."""
+    if seconds is not None:
+        request.extensions = {**request.extensions, "timeout": _timeout(seconds).as_dict()}
+    return request
 
 
 def _timeout(timeout: float) -> httpx2.Timeout:
@@ -187,30 +221,113 @@ def _timeout(timeout: float) -> httpx2.Timeout:
     return httpx2.Timeout(timeout, connect=min(timeout, 10.0))
 
 
-def check_response(response: httpx2.Response, model: str | None) -> httpx2.Response:
+def check_response(
+    response: httpx2.Response, model: str | None, limit: int = DEFAULT_MAX_RESPONSE_BYTES
+) -> httpx2.Response:
     """Return a successful response; raise the typed error of a failed one (body read and closed).
 
     Raises:
         KimiError: The status' typed error, from the body Kimi sent.
+        ResponseTooLargeError: The error body is larger than ``limit`` bytes.
     """
     if response.status_code < 400:
         return response
-    try:
-        response.read()
-    finally:
-        response.close()
+    read_capped(response, limit)
     raise _status_error(response, model)
 
 
-async def acheck_response(response: httpx2.Response, model: str | None) -> httpx2.Response:
+async def acheck_response(
+    response: httpx2.Response, model: str | None, limit: int = DEFAULT_MAX_RESPONSE_BYTES
+) -> httpx2.Response:
     """Async :func:`check_response`."""
     if response.status_code < 400:
         return response
+    await aread_capped(response, limit)
+    raise _status_error(response, model)
+
+
+def read_capped(response: httpx2.Response, limit: int) -> httpx2.Response:
+    """Read a streamed response's body, at most ``limit`` bytes (decoded), and close it.
+
+    Raises:
+        ResponseTooLargeError: ``Content-Length`` or the bytes received exceed ``limit``.
+    """
     try:
-        await response.aread()
+        _check_length(response, limit)
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(response, limit)
+            chunks.append(chunk)
+    finally:
+        response.close()
+    # What Response.read() itself stores: .content and .json() then work as usual.
+    response._content = b"".join(chunks)
+    return response
+
+
+async def aread_capped(response: httpx2.Response, limit: int) -> httpx2.Response:
+    """Async :func:`read_capped`."""
+    try:
+        _check_length(response, limit)
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(response, limit)
+            chunks.append(chunk)
     finally:
         await response.aclose()
-    raise _status_error(response, model)
+    response._content = b"".join(chunks)
+    return response
+
+
+def _check_length(response: httpx2.Response, limit: int) -> None:
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise _too_large(response, limit)
+
+
+def _too_large(response: httpx2.Response, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"the response body exceeded {limit} bytes and was not read further. Raise "
+        "KimiClient(max_response_bytes=...) if the server really sends bodies this large.",
+        status=response.status_code,
+        request_id=request_id_of(response.headers),
+    )
+
+
+def shown_url(url: httpx2.URL) -> str:
+    """A URL for a message: no user info, and the query (signatures, tokens) left out."""
+    query = "?…" if url.query else ""
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}{query}"
+
+
+def _refuse_cross_origin(response: httpx2.Response) -> None:
+    """Stop a redirect to another origin before the client builds (let alone sends) it."""
+    if not response.has_redirect_location:
+        return
+    source = response.request.url
+    try:
+        target = source.join(response.headers["location"])
+    except Exception:  # an unparsable Location goes nowhere either
+        target = None
+    if target is not None and target.origin == source.origin:
+        return  # same scheme, host and port: the keys and headers stay where they were sent
+    shown = shown_url(target) if target is not None else "an unparsable location"
+    raise RedirectError(
+        f"the API at {shown_url(source.copy_with(path='/', query=None))} answered "
+        f"{response.status_code} with a redirect to another origin, {shown}; it was not followed "
+        "so that the request and its headers stay with the configured base_url. Set base_url to "
+        "the final address.",
+        status=response.status_code,
+        request_id=request_id_of(response.headers),
+    )
+
+
+async def _arefuse_cross_origin(response: httpx2.Response) -> None:
+    _refuse_cross_origin(response)
 
 
 def _status_error(response: httpx2.Response, model: str | None) -> KimiError:
@@ -238,11 +355,16 @@ def _http_classes() -> tuple[type[Any], type[Any]]:
                     self.close()
 
     class AsyncHttpClient(openai.DefaultAsyncHttpxClient):
+        loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
         def __del__(self) -> None:
             if not self.is_closed:
-                # Best effort: closing needs the loop, which may already be gone.
+                # Best effort, and only in the loop that owns the connections: another loop must
+                # never touch them (a dead loop's sockets are closed by their own finalizers).
                 with contextlib.suppress(Exception):
-                    asyncio.get_running_loop().create_task(self.aclose())
+                    loop = asyncio.get_running_loop()
+                    if self.loop is not None and self.loop() is loop:
+                        loop.create_task(self.aclose())  # noqa: RUF006 - the loop keeps it
 
     return HttpClient, AsyncHttpClient
 
@@ -269,7 +391,9 @@ def shared_sync_pool(
         if pool is None:
             import openai
 
-            http = _http_classes()[0](timeout=_timeout(timeout))
+            http = _http_classes()[0](
+                timeout=_timeout(timeout), event_hooks={"response": [_refuse_cross_origin]}
+            )
             sdk = openai.OpenAI(
                 **_sdk_options(api_key, base_url, timeout, headers), http_client=http
             )
@@ -290,18 +414,55 @@ def shared_async_pool(
     loop = asyncio.get_running_loop()
     key = PoolKey.make(base_url, api_key, timeout, headers)
     with _lock:
-        pools = _async_pools.setdefault(loop, {})
-        pool = pools.get(key)
+        for other in [other for other in _async_pools if other.is_closed()]:
+            del _async_pools[other]
+        entry = _async_pools.get(loop)
+        if entry is None:
+            entry = _async_pools[loop] = _LoopPools()
+            entry.closer = _close_with_loop(entry)
+        pool = entry.pools.get(key)
         if pool is None:
             import openai
 
-            http = _http_classes()[1](timeout=_timeout(timeout))
+            http = _http_classes()[1](
+                timeout=_timeout(timeout), event_hooks={"response": [_arefuse_cross_origin]}
+            )
+            http.loop = weakref.ref(loop)
             sdk = openai.AsyncOpenAI(
                 **_sdk_options(api_key, base_url, timeout, headers), http_client=http
             )
             _forget_openai_environment(sdk, headers)
-            pool = pools[key] = Pool(sdk, http, timeout)
+            pool = entry.pools[key] = Pool(sdk, http, timeout)
         return pool
+
+
+def _close_with_loop(entry: _LoopPools) -> AsyncGenerator[None, None]:
+    """Start an async generator that closes ``entry``'s pools when the running loop shuts down.
+
+    A running loop tracks every started async generator and closes the unfinished ones in
+    ``shutdown_asyncgens()``, which ``asyncio.run``, ``asyncio.Runner`` (pytest-asyncio,
+    ``IsolatedAsyncioTestCase``) and ``uvloop.run`` await before closing the loop: the one shutdown
+    hook asyncio offers. The generator is started here synchronously (it awaits nothing before its
+    ``yield``) so that the loop registers it.
+    """
+
+    async def closer() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with _lock:
+                for loop, found in list(_async_pools.items()):
+                    if found is entry:
+                        del _async_pools[loop]
+            pools, entry.pools = list(entry.pools.values()), {}
+            for pool in pools:
+                with contextlib.suppress(Exception):
+                    await pool.http.aclose()
+
+    gen = closer()
+    with contextlib.suppress(StopIteration):
+        gen.asend(None).send(None)
+    return gen
 
 
 def translate_error(exc: Exception, *, model: str | None = None) -> KimiError:
@@ -311,6 +472,8 @@ def translate_error(exc: Exception, *, model: str | None = None) -> KimiError:
 
     if isinstance(exc, KimiError):
         return exc
+    if isinstance(exc.__cause__, KimiError):  # the SDK wraps what a response hook raised
+        return exc.__cause__
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc.response, model)
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):

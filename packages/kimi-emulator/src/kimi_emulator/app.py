@@ -66,7 +66,7 @@ async def _parse_json(request: web.Request) -> Any:
     raw = await request.read()
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the parser's budget is unparsable too
         return None
 
 
@@ -76,18 +76,21 @@ async def _middleware(request: web.Request, handler: _Handler) -> web.StreamResp
     state = _state(request)
     request_id = secrets.token_hex(16)
     request[_REQUEST_ID_KEY] = request_id
-    body = await _parse_json(request)
-    state.record(
-        RecordedRequest(
-            method=request.method,
-            path=request.path,
-            headers=_redacted(request.headers),
-            body=body,
-            query=dict(request.query),
-        )
-    )
     try:
         _authenticate(request, state)
+    except ApiError as error:
+        # Answered from the headers alone: an unauthenticated body is never read, and the
+        # connection is closed rather than drained, so junk of any size costs nothing.
+        state.record(_recorded(request, None))
+        denied = _json(error.body(), error.status, error.headers)
+        denied.headers["Msh-Request-Id"] = request_id
+        denied.force_close()
+        await denied.prepare(request)
+        await denied.write_eof()
+        request.protocol.force_close()
+        return denied
+    state.record(_recorded(request, await _parse_json(request)))
+    try:
         try:
             faults = Fault.parse_header(request.headers.get(FAULT_HEADER, ""))
         except ValueError as error:  # the test's own mistake: say so in a 400
@@ -108,6 +111,16 @@ async def _middleware(request: web.Request, handler: _Handler) -> web.StreamResp
     if not response.prepared:
         response.headers["Msh-Request-Id"] = request_id
     return response
+
+
+def _recorded(request: web.Request, body: Any) -> RecordedRequest:
+    return RecordedRequest(
+        method=request.method,
+        path=request.path,
+        headers=_redacted(request.headers),
+        body=body,
+        query=dict(request.query),
+    )
 
 
 def _authenticate(request: web.Request, state: EmulatorState) -> None:

@@ -58,8 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SWITCH=VALUE",
         help="an EmulatorConfig switch, e.g. --set finish_usage=both (repeatable)",
     )
+    parser.add_argument(
+        "--request-log-size",
+        type=int,
+        default=EmulatorConfig.request_log_size,
+        help="most requests kept in the request log, oldest dropped first (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     switches: dict[str, typing.Any] = _switches(args.set)
+    switches.setdefault("request_log_size", args.request_log_size)
     if args.api_key:
         switches["api_key"] = args.api_key
     config = EmulatorConfig(**switches)

@@ -62,6 +62,9 @@ class EmulatorConfig:
         batch_stage_seconds: Emulated seconds a batch spends validating, and again finalizing.
         batch_request_seconds: Emulated seconds per request while in progress (the service's
             throughput for one batch); lines are answered no faster than this.
+        request_log_size: Most requests the log keeps (the oldest are dropped first), so a
+            long-running server under any traffic holds a bounded log; the pytest fixtures also
+            clear it before each test.
     """
 
     api_key: str = field(default_factory=_new_key, repr=False)
@@ -80,6 +83,7 @@ class EmulatorConfig:
     batch_time_scale: float = 600.0
     batch_stage_seconds: float = 30.0
     batch_request_seconds: float = 1.0
+    request_log_size: int = 1000
 
     def __post_init__(self) -> None:
         if self.clock is not None and self.clock.tzinfo is None:
@@ -93,6 +97,10 @@ class EmulatorConfig:
             raise ValueError(
                 "EmulatorConfig.batch_time_scale must be positive and the batch durations "
                 "non-negative"
+            )
+        if self.request_log_size < 1:
+            raise ValueError(
+                f"EmulatorConfig.request_log_size must be at least 1, got {self.request_log_size}"
             )
         if self.max_tools < 1:
             raise ValueError(f"EmulatorConfig.max_tools must be at least 1, got {self.max_tools}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,14 +43,14 @@ class EmulatorState:
         self.faults = FaultRules()
         self.signer = Signer()
         self._lock = threading.Lock()
-        self._log: list[RecordedRequest] = []
+        self._log: deque[RecordedRequest] = deque(maxlen=config.request_log_size)
         self._script: list[tuple[ScriptItem, str | None]] = []
         self._searches: dict[str, str] = {}
         self._seen_prefixes: set[bytes] = set()
 
     # ---- request log ---------------------------------------------------------------------------
     def record(self, entry: RecordedRequest) -> None:
-        """Append to the request log."""
+        """Append to the request log (the oldest entry goes once it holds ``request_log_size``)."""
         with self._lock:
             self._log.append(entry)
 

@@ -143,6 +143,8 @@ class Kimi(BatchMixin, FunctionCallingLLM):
         logprobs: Return token log probabilities (``ChatResponse.logprobs``).
         top_logprobs: Alternatives per token (0-20; needs ``logprobs``).
         timeout: Seconds per request.
+        deadline: Seconds a whole call may take, retries and streaming included (default None:
+            no bound); ``kimi_core.DeadlineExceededError`` when passed.
         max_retries: Retries of retryable failures (one retry layer, in kimi-core).
         prompt_cache_key: A stable session id that improves prompt-cache hits.
         prompt_cache_options: Sent verbatim as ``prompt_cache_options`` (cache-write TTL ``5m`` /
@@ -198,6 +200,9 @@ class Kimi(BatchMixin, FunctionCallingLLM):
     top_logprobs: int | None = Field(default=None, description="Alternatives per token (0-20).")
     timeout: float = Field(default=DEFAULT_TIMEOUT, description="Seconds per request.", gt=0)
     max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
+    deadline: float | None = Field(
+        default=None, description="Seconds a whole call may take (None: no bound).", gt=0
+    )
     prompt_cache_key: str | None = Field(default=None, description="Prompt-cache session id.")
     prompt_cache_options: Any = Field(
         default=None,
@@ -244,6 +249,7 @@ class Kimi(BatchMixin, FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            deadline=self.deadline,
         )
         return self
 
