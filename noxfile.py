@@ -202,7 +202,7 @@ def ray(session: nox.Session) -> None:
     """The Ray scale-out example and its test, on a local Ray instance against the emulator."""
     _sync(session, "--all-packages", "--group", "test", "--group", "ray")
     _run_example(session, ROOT / "examples" / "ray" / "ray_online.py")
-    session.run("pytest", "tests/ray", *session.posargs)
+    session.run("pytest", "tests/scale_out", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -1,6 +1,7 @@
 """The Ray example on a local Ray instance: every row answered in order, retries honoured.
 
-Runs in ``nox -s ray`` (Ray is not in the test group: the module is skipped without it).
+Runs in ``nox -s ray`` (Ray is not in the test group: the module is skipped without it). The
+folder is not named ``ray``: with ``tests/`` on ``sys.path`` it would shadow the real package.
 """
 
 from __future__ import annotations
