@@ -21,6 +21,9 @@ PUBLIC = {
     "build_chat_request", "check_sampling", "check_thinking_and_sampling", "get_profile",
     "messages_to_wire", "ms_url", "normalize_schema", "parse_completion",
     "refresh_profiles_from_models", "resolve_thinking", "tools_to_wire",
+    # endpoint profiles (issue 16)
+    "ENDPOINTS", "EmptyAnswerError", "EndpointAssumedWarning", "EndpointProfile",
+    "UnsupportedFeatureError", "get_endpoint",
 }  # fmt: skip
 
 

@@ -308,6 +308,9 @@ class ChatKimi(BaseChatModel):
     """API base URL; `None` lets kimi-core read `MOONSHOT_BASE_URL` / `KIMI_BASE_URL`."""
     region: Literal["global", "cn"] | None = None
     """`"cn"` selects the mainland endpoint (keys do not work across regions)."""
+    endpoint: str | None = None
+    """The server kind: `"moonshot"`, `"vllm"`, `"sglang"` or `"openai-compatible"`; `None`
+    detects Moonshot's hosts and otherwise assumes the platform, with a warning."""
     thinking: bool | None = None
     """Switch thinking on/off; `None` keeps the model's default."""
     preserve_thinking: bool = False
@@ -411,6 +414,7 @@ class ChatKimi(BaseChatModel):
             "model_name": self.model_name,
             "base_url": self.base_url,
             "region": self.region,
+            "endpoint": self.endpoint,
             **{name: getattr(self, name) for name in _SETTINGS},
             "stop": self.stop,
             "model_kwargs": self.model_kwargs,
@@ -473,9 +477,14 @@ class ChatKimi(BaseChatModel):
         timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
         retries = kwargs.get("max_retries", self.max_retries)
         return self._clients.get(
-            (key, self.base_url, self.region, timeout, retries),
+            (key, self.base_url, self.region, timeout, retries, self.endpoint),
             lambda: KimiClient(
-                key, self.base_url, region=self.region, timeout=timeout, max_retries=retries
+                key,
+                self.base_url,
+                region=self.region,
+                timeout=timeout,
+                max_retries=retries,
+                endpoint=self.endpoint,
             ),
         )
 
@@ -483,6 +492,7 @@ class ChatKimi(BaseChatModel):
         values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
         values["model"] = self.model_name
         values["stop"] = self.stop
+        values["endpoint"] = self.endpoint
         extra = dict(self.model_kwargs)
         for key, value in kwargs.items():
             if key in _SETTINGS:

@@ -6,12 +6,20 @@ results. ``langchain-kimi`` and ``llama-index-llms-kimi`` are thin translations 
 
 from kimi_core.client import DEFAULT_TIMEOUT, AsyncChatStream, ChatStream, KimiClient
 from kimi_core.convert import REASONING_PLACEHOLDER, messages_to_wire, tools_to_wire
+from kimi_core.endpoints import (
+    ENDPOINTS,
+    EndpointAssumedWarning,
+    EndpointProfile,
+    UnsupportedFeatureError,
+    get_endpoint,
+)
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
     ContentFilterError,
     ContextOverflowError,
+    EmptyAnswerError,
     EngineOverloadedError,
     IncompleteStreamError,
     InvalidRequestError,
@@ -66,6 +74,7 @@ __all__ = [
     "CN_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "ENDPOINTS",
     "PROFILES",
     "REASONING_PLACEHOLDER",
     "WEB_SEARCH",
@@ -81,6 +90,9 @@ __all__ = [
     "ContentFilterError",
     "ContentPart",
     "ContextOverflowError",
+    "EmptyAnswerError",
+    "EndpointAssumedWarning",
+    "EndpointProfile",
     "EngineOverloadedError",
     "FileObject",
     "FixedSampling",
@@ -110,6 +122,7 @@ __all__ = [
     "ToolCall",
     "ToolCallChunk",
     "ToolChoiceRules",
+    "UnsupportedFeatureError",
     "Usage",
     "VideoPart",
     "WebSearch",
@@ -118,6 +131,7 @@ __all__ = [
     "build_chat_request",
     "check_sampling",
     "check_thinking_and_sampling",
+    "get_endpoint",
     "get_profile",
     "messages_to_wire",
     "ms_url",

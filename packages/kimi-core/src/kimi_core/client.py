@@ -13,6 +13,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
+from kimi_core.endpoint_wire import check_answer
+from kimi_core.endpoints import EndpointProfile, resolve_endpoint
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -103,8 +105,8 @@ class _Round:
 
     __slots__ = ("acc", "builtin", "delivered", "yielded")
 
-    def __init__(self, response: httpx2.Response) -> None:
-        self.acc = StreamAccumulator(request_id=request_id_of(response.headers))
+    def __init__(self, response: httpx2.Response, endpoint: EndpointProfile) -> None:
+        self.acc = StreamAccumulator(request_id=request_id_of(response.headers), endpoint=endpoint)
         self.builtin: set[int] = set()
         self.delivered = 0
         self.yielded = 0
@@ -179,7 +181,7 @@ class _Round:
             raise
         if loop.advance(result):
             return [StreamDelta(event=search) for search in loop.new_searches], True
-        final = loop.finish(result)
+        final = check_answer(loop.finish(result), self.acc.endpoint)
         return [
             StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
         ], False
@@ -360,9 +362,12 @@ class KimiClient:
             exhaustion and streams that already delivered chunks are never retried.
         default_headers: Extra headers on every request.
         retry_policy: Full control of backoff (overrides ``max_retries``).
+        endpoint: The server kind: ``"moonshot"``, ``"vllm"``, ``"sglang"`` or
+            ``"openai-compatible"`` (see :mod:`kimi_core.endpoints`). None detects Moonshot's own
+            hosts and otherwise assumes the platform, with an ``EndpointAssumedWarning``.
 
     Raises:
-        ValueError: No API key could be found.
+        ValueError: No API key could be found, or the endpoint is unknown.
     """
 
     def __init__(
@@ -375,8 +380,10 @@ class KimiClient:
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
+        endpoint: str | EndpointProfile | None = None,
     ) -> None:
         key, self.base_url = resolve_credentials(api_key, base_url, region)
+        self.endpoint = resolve_endpoint(endpoint, self.base_url)
         self._key = _Secret(key)
         self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
         if self.timeout <= 0:
@@ -577,11 +584,23 @@ class KimiClient:
 
     def _complete_round(self, body: dict[str, Any], model: str) -> ChatResult:
         response = self.request("POST", "/chat/completions", body=body, model=model)
-        return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
+        return parse_completion(
+            _json_body(response), request_id=request_id_of(response.headers), endpoint=self.endpoint
+        )
 
     async def _acomplete_round(self, body: dict[str, Any], model: str) -> ChatResult:
         response = await self.arequest("POST", "/chat/completions", body=body, model=model)
-        return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
+        return parse_completion(
+            _json_body(response), request_id=request_id_of(response.headers), endpoint=self.endpoint
+        )
+
+    def _check_endpoint(self, request: ChatRequest) -> None:
+        if request.endpoint != self.endpoint:
+            raise ValueError(
+                f"the request was built for endpoint={request.endpoint.id!r} but this client talks "
+                f"to endpoint={self.endpoint.id!r}; pass the same endpoint to ChatSettings and "
+                "KimiClient."
+            )
 
     def complete(self, request: ChatRequest) -> ChatResult:
         """Send a chat request and return the complete answer.
@@ -592,6 +611,7 @@ class KimiClient:
         Raises:
             KimiError: Typed API, transport or protocol errors.
         """
+        self._check_endpoint(request)
         if request.remote_media:
             self._prepare_media(request)
         loop = WebSearchLoop(request)
@@ -600,10 +620,11 @@ class KimiClient:
         while True:
             result = self._complete_round(loop.body, model)
             if not loop.advance(result):
-                return loop.finish(result)
+                return check_answer(loop.finish(result), self.endpoint)
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         """Async :meth:`complete`."""
+        self._check_endpoint(request)
         if request.remote_media:
             await self._aprepare_media(request)
         loop = WebSearchLoop(request)
@@ -612,7 +633,7 @@ class KimiClient:
         while True:
             result = await self._acomplete_round(loop.body, model)
             if not loop.advance(result):
-                return loop.finish(result)
+                return check_answer(loop.finish(result), self.endpoint)
 
     def stream(self, request: ChatRequest, *, coalesce: bool = False) -> ChatStream:
         """Stream a chat request.
@@ -657,6 +678,7 @@ class KimiClient:
     def _stream_gen(self, request: ChatRequest, coalesce: bool) -> Iterator[StreamDelta]:
         import httpx2
 
+        self._check_endpoint(request)
         if request.remote_media:
             self._prepare_media(request)
         loop = WebSearchLoop(request)
@@ -667,7 +689,7 @@ class KimiClient:
             round_ = None
             try:
                 response = self._open_stream(loop.body, model)
-                round_ = _Round(response)
+                round_ = _Round(response, self.endpoint)
                 try:
                     yield from _read_round(response, round_, coalesce)
                     tail, again = round_.end(loop)
@@ -693,6 +715,7 @@ class KimiClient:
 
         import httpx2
 
+        self._check_endpoint(request)
         if request.remote_media:
             await self._aprepare_media(request)
         loop = WebSearchLoop(request)
@@ -703,7 +726,7 @@ class KimiClient:
             round_ = None
             try:
                 response = await self._aopen_stream(loop.body, model)
-                round_ = _Round(response)
+                round_ = _Round(response, self.endpoint)
                 try:
                     # aclosing: a consumer that stops early closes the reader with the response.
                     async with contextlib.aclosing(_aread_round(response, round_, coalesce)) as it:
@@ -732,13 +755,18 @@ class KimiClient:
         """Count a request's prompt tokens with ``POST /v1/tokenizers/estimate-token-count``.
 
         Uses the request's own wire messages, i.e. exactly the chat conversion.
+
+        Raises:
+            UnsupportedFeatureError: The endpoint has no token-estimate route.
         """
+        self.endpoint.require("token_estimate")
         if request.remote_media:
             self._prepare_media(request)
         return total_tokens(self.request_json("POST", ESTIMATE_PATH, body=estimate_body(request)))
 
     async def aestimate_tokens(self, request: ChatRequest) -> int:
         """Async :meth:`estimate_tokens`."""
+        self.endpoint.require("token_estimate")
         if request.remote_media:
             await self._aprepare_media(request)
         data = await self.arequest_json("POST", ESTIMATE_PATH, body=estimate_body(request))
@@ -765,6 +793,7 @@ class KimiClient:
         """The Files API (sync)."""
         from kimi_core.files import Files
 
+        self.endpoint.require("files")
         return Files(self)
 
     @property
@@ -772,6 +801,7 @@ class KimiClient:
         """The Files API (async)."""
         from kimi_core.files import AsyncFiles
 
+        self.endpoint.require("files")
         return AsyncFiles(self)
 
     @property
@@ -779,6 +809,7 @@ class KimiClient:
         """Official tools (Formulas), sync."""
         from kimi_core.formulas import Formulas
 
+        self.endpoint.require("formulas")
         return Formulas(self)
 
     @property
@@ -786,6 +817,7 @@ class KimiClient:
         """Official tools (Formulas), async."""
         from kimi_core.formulas import AsyncFormulas
 
+        self.endpoint.require("formulas")
         return AsyncFormulas(self)
 
 

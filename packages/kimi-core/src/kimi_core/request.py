@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kimi_core.convert import messages_to_wire, tools_to_wire, unique_tool_names
+from kimi_core.endpoint_wire import apply_endpoint
+from kimi_core.endpoints import MOONSHOT, EndpointProfile, get_endpoint
 from kimi_core.media import MediaPolicy, check_inline_total, has_remote_media, needs_client_work
 from kimi_core.messages import Message, Tool
 from kimi_core.profiles import ModelProfile, get_profile
@@ -63,6 +65,9 @@ class ChatSettings:
         web_search_max_rounds: Round limit of the ``$web_search`` loop.
         media: How http(s) media URLs are handled.
         extra_body: Extra top-level body fields, merged last (an escape hatch; not validated).
+        endpoint: The server kind (``"moonshot"``, ``"vllm"``, ``"sglang"``,
+            ``"openai-compatible"`` or an :class:`~kimi_core.endpoints.EndpointProfile`); None
+            is the Moonshot platform. Give the client the same value.
     """
 
     model: str = "kimi-k2.6"
@@ -86,6 +91,7 @@ class ChatSettings:
     web_search_max_rounds: int = 8
     media: MediaPolicy = field(default_factory=MediaPolicy)
     extra_body: Mapping[str, Any] | None = None
+    endpoint: str | EndpointProfile | None = None
 
 
 @dataclass
@@ -102,6 +108,7 @@ class ChatRequest:
         stream: Whether the body asks for a stream.
         remote_media: Whether media must be downloaded (http URLs) or uploaded (``upload_over``)
             by the client before sending.
+        endpoint: The endpoint profile the body was built for (and its answer is parsed with).
     """
 
     body: dict[str, Any]
@@ -112,6 +119,7 @@ class ChatRequest:
     adjustments: list[str] = field(default_factory=list)
     stream: bool = False
     remote_media: bool = False
+    endpoint: EndpointProfile = MOONSHOT
 
 
 def _tool_choice_to_wire(
@@ -232,6 +240,7 @@ def _add_tools(
     thinking: ThinkingState,
     settings: ChatSettings,
     adjustments: list[str],
+    endpoint: EndpointProfile = MOONSHOT,
 ) -> bool:
     if tools:
         body["tools"], _ = tools_to_wire(tools)
@@ -241,6 +250,7 @@ def _add_tools(
     seen = set(declared)
     web_search = "$web_search" in seen
     if web_search:
+        endpoint.require("web_search")  # before the model's rules: no thinking fix helps there
         if not profile.web_search:
             raise ValueError(f"{profile.id} does not support the $web_search builtin tool.")
         if thinking.enabled and not profile.web_search_with_thinking:
@@ -310,6 +320,7 @@ def _thinking_and_sampling(
         n=settings.n,
         presence_penalty=settings.presence_penalty,
         frequency_penalty=settings.frequency_penalty,
+        enforce_fixed=get_endpoint(settings.endpoint).fixed_sampling_enforced,
     )
     return profile, thinking, sampling
 
@@ -369,6 +380,7 @@ def build_chat_request(
     """
     profile, thinking, sampling = _thinking_and_sampling(settings, profile)
     body: dict[str, Any] = {"model": settings.model}
+    endpoint = get_endpoint(settings.endpoint)
     body["messages"] = messages_to_wire(messages, profile, thinking)
     if settings.media.upload_over is None:
         check_inline_total(body["messages"])
@@ -381,11 +393,13 @@ def build_chat_request(
         thinking=thinking,
         settings=settings,
         adjustments=adjustments,
+        endpoint=endpoint,
     )
     if response_format is not None:
         has_partial = bool(messages) and messages[-1].partial
         body["response_format"] = _response_format_to_wire(response_format, profile, has_partial)
     body.update(thinking.wire)
+    apply_endpoint(body, thinking, endpoint, uploads=settings.media.upload_over is not None)
     if settings.max_tokens is not None:
         body["max_completion_tokens"] = _check_max_tokens(settings.max_tokens, profile)
     body.update(sampling)
@@ -430,4 +444,5 @@ def build_chat_request(
         adjustments=adjustments,
         stream=stream,
         remote_media=remote,
+        endpoint=endpoint,
     )

@@ -11,7 +11,9 @@ __all__ = ["SAMPLING_PARAMS", "check_sampling"]
 SAMPLING_PARAMS = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty")
 
 
-def check_sampling(profile: ModelProfile, thinking_on: bool, **params: Any) -> dict[str, Any]:
+def check_sampling(
+    profile: ModelProfile, thinking_on: bool, *, enforce_fixed: bool = True, **params: Any
+) -> dict[str, Any]:
     """Validate sampling parameters and return those to send.
 
     Parameters left as None are omitted (the server then applies its own, correct value). On models
@@ -20,6 +22,8 @@ def check_sampling(profile: ModelProfile, thinking_on: bool, **params: Any) -> d
     Args:
         profile: The model's profile.
         thinking_on: The effective thinking state (the fixed temperature depends on it).
+        enforce_fixed: Refuse values other than the model's fixed ones (False on endpoints that
+            do not enforce them, where the server uses what is sent).
         **params: ``temperature``, ``top_p``, ``n``, ``presence_penalty``, ``frequency_penalty``.
 
     Returns:
@@ -31,7 +35,7 @@ def check_sampling(profile: ModelProfile, thinking_on: bool, **params: Any) -> d
     unknown = set(params) - set(SAMPLING_PARAMS)
     if unknown:
         raise ValueError(f"unknown sampling parameter(s): {', '.join(sorted(unknown))}")
-    fixed = profile.fixed_sampling(thinking_on)
+    fixed = profile.fixed_sampling(thinking_on) if enforce_fixed else None
     out: dict[str, Any] = {}
     for name in SAMPLING_PARAMS:
         value = params.get(name)
