@@ -107,6 +107,17 @@ class _Round:
 
     def __init__(self, response: httpx2.Response, endpoint: EndpointProfile) -> None:
         self.acc = StreamAccumulator(request_id=request_id_of(response.headers), endpoint=endpoint)
+
+    @staticmethod
+    def checked(tail: list[StreamDelta], endpoint: EndpointProfile) -> list[StreamDelta]:
+        """The closing deltas, after the empty-answer check of the final result.
+
+        Outside the retry loop on purpose: the reasoning was already delivered, so the client does
+        not resend, but the caller may (the error stays retryable).
+        """
+        if tail and tail[-1].result is not None:
+            check_answer(tail[-1].result, endpoint)
+        return tail
         self.builtin: set[int] = set()
         self.delivered = 0
         self.yielded = 0
@@ -181,7 +192,7 @@ class _Round:
             raise
         if loop.advance(result):
             return [StreamDelta(event=search) for search in loop.new_searches], True
-        final = check_answer(loop.finish(result), self.acc.endpoint)
+        final = loop.finish(result)
         return [
             StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
         ], False
@@ -704,7 +715,7 @@ class KimiClient:
                 time.sleep(delay)
                 continue
             attempts.reset()
-            yield from tail
+            yield from _Round.checked(tail, self.endpoint)
             if not again:
                 return
 
@@ -744,7 +755,7 @@ class KimiClient:
                 await asyncio.sleep(delay)
                 continue
             attempts.reset()
-            for delta in tail:
+            for delta in _Round.checked(tail, self.endpoint):
                 yield delta
             if not again:
                 return

@@ -48,6 +48,8 @@ class EmulatorConfig:
             arguments.
         balance: ``available_balance``, ``voucher_balance``, ``cash_balance`` of
             /v1/users/me/balance.
+        dialect: The wire dialect: ``"moonshot"`` (the platform), or ``"vllm"`` / ``"sglang"``
+            for a self-hosted open-weight server (see :mod:`kimi_emulator.dialects`).
     """
 
     api_key: str = field(default_factory=_new_key, repr=False)
@@ -61,6 +63,7 @@ class EmulatorConfig:
     content_filter_trigger: str = "KIMI_EMULATOR_CONTENT_FILTER"
     web_search_tokens: int = 1200
     balance: tuple[float, float, float] = (49.58894, 46.58893, 3.00001)
+    dialect: Literal["moonshot", "vllm", "sglang"] = "moonshot"
 
     def __post_init__(self) -> None:
         if self.clock is not None and self.clock.tzinfo is None:
