@@ -107,6 +107,9 @@ class _Round:
 
     def __init__(self, response: httpx2.Response, endpoint: EndpointProfile) -> None:
         self.acc = StreamAccumulator(request_id=request_id_of(response.headers), endpoint=endpoint)
+        self.builtin: set[int] = set()
+        self.delivered = 0
+        self.yielded = 0
 
     @staticmethod
     def checked(tail: list[StreamDelta], endpoint: EndpointProfile) -> list[StreamDelta]:
@@ -118,9 +121,6 @@ class _Round:
         if tail and tail[-1].result is not None:
             check_answer(tail[-1].result, endpoint)
         return tail
-        self.builtin: set[int] = set()
-        self.delivered = 0
-        self.yielded = 0
 
     def take(self, payload: bytes) -> StreamDelta | None:
         """What the caller sees of one payload (None: nothing; check ``acc.done`` for the end)."""
