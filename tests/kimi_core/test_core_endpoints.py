@@ -85,11 +85,12 @@ def test_moonshot_hosts_are_detected_silently(monkeypatch):
 def test_another_host_without_endpoint_is_assumed_platform_and_said_once(monkeypatch):
     monkeypatch.setenv("MOONSHOT_API_KEY", "sk-test")
     monkeypatch.setattr(endpoints_module, "_warned", set())
-    with pytest.warns(EndpointAssumedWarning, match="endpoint='vllm'") as caught:
+    with pytest.warns(EndpointAssumedWarning, match="endpoint='vllm'"):
         client = KimiClient(base_url="https://gpu-box.internal/v1")
-        KimiClient(base_url="https://gpu-box.internal/v2")
     assert client.endpoint.id == "moonshot"
-    assert len(caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        KimiClient(base_url="https://gpu-box.internal/v2")  # once per host
 
 
 # ---- request building ----------------------------------------------------------------------------
@@ -130,7 +131,8 @@ def test_thinking_is_switched_with_chat_template_kwargs_on_self_hosted_servers()
         [Message.user("hi")],
         ChatSettings(model="kimi-k3", reasoning_effort="high", endpoint="vllm"),
     ).body
-    assert "reasoning_effort" not in k3 and "thinking" not in k3
+    assert "reasoning_effort" not in k3
+    assert "thinking" not in k3
     assert k3["chat_template_kwargs"]["thinking_effort"] == "high"
     assert k3["chat_template_kwargs"]["thinking"] is True
 
@@ -144,7 +146,7 @@ def test_the_platform_body_is_unchanged():
 
 
 def test_a_generic_host_refuses_thinking_knobs_it_cannot_express():
-    with pytest.raises(ValueError, match="no known thinking switch.*extra_body"):
+    with pytest.raises(ValueError, match=r"no known thinking switch.*extra_body"):
         build_chat_request(
             [Message.user("hi")], ChatSettings(thinking=True, endpoint="openai-compatible")
         )
@@ -178,7 +180,8 @@ def test_web_search_names_the_endpoint_and_the_alternative(endpoint):
         )
     message = str(caught.value)
     assert f"endpoint={endpoint!r}" in message
-    assert "$web_search" in message and "Web Search API" in message
+    assert "$web_search" in message
+    assert "Web Search API" in message
     assert caught.value.feature == "web_search"
     assert isinstance(caught.value, ValueError)
 
@@ -192,7 +195,7 @@ def test_video_and_ms_files_are_refused_on_open_weights():
     with pytest.raises(UnsupportedFeatureError, match="not supported by open-weight Kimi"):
         build_chat_request([video], ChatSettings(endpoint="sglang"))
     ms = Message.user([TextPart("describe"), ImagePart(url="ms://file-abc")])
-    with pytest.raises(UnsupportedFeatureError, match="Files API.*inline"):
+    with pytest.raises(UnsupportedFeatureError, match=r"Files API.*inline"):
         build_chat_request([ms], ChatSettings(endpoint="vllm"))
     image = Message.user([TextPart("describe"), ImagePart(data=PNG, mime_type="image/png")])
     with pytest.raises(UnsupportedFeatureError, match="Files API"):
@@ -204,7 +207,7 @@ def test_video_and_ms_files_are_refused_on_open_weights():
 def test_client_side_platform_services_fail_before_a_request(kimi_emulator):
     client = _client(kimi_emulator, "vllm")
     request = build_chat_request([Message.user("hi")], ChatSettings(endpoint="vllm"))
-    with pytest.raises(UnsupportedFeatureError, match="token-estimate endpoint.*tokenizer"):
+    with pytest.raises(UnsupportedFeatureError, match=r"token-estimate endpoint.*tokenizer"):
         client.estimate_tokens(request)
     with pytest.raises(UnsupportedFeatureError, match="Files API"):
         _ = client.files
@@ -239,7 +242,8 @@ def test_self_hosted_answers_are_read_from_their_fields(kimi_emulator_dialect, e
     first = client.complete(build_chat_request([Message.user("Oslo?")], settings, tools=[WEATHER]))
     assert first.reasoning == "Need the weather."
     assert first.tool_calls[0].id == "functions.get_weather:0"
-    assert first.usage is not None and first.usage.input_tokens > 0
+    assert first.usage is not None
+    assert first.usage.input_tokens > 0
     assert first.usage.cached_tokens == 0  # not reported without the server's cache flag
     raw = first.raw or {}
     field = "reasoning" if endpoint == "vllm" else "reasoning_content"
@@ -254,10 +258,13 @@ def test_self_hosted_answers_are_read_from_their_fields(kimi_emulator_dialect, e
     emulator.script(Reply(content="It is 7C.", reasoning="Answer now.", chunk_size=2))
     stream = client.stream(build_chat_request(history, settings, tools=[WEATHER]))
     kinds = [("r" if d.reasoning else "t") for d in stream if d.reasoning or d.text]
-    assert kinds.index("t") > kinds.index("r") and "r" not in kinds[kinds.index("t") :]
-    assert stream.result is not None and stream.result.text == "It is 7C."
+    assert kinds.index("t") > kinds.index("r")
+    assert "r" not in kinds[kinds.index("t") :]
+    assert stream.result is not None
+    assert stream.result.text == "It is 7C."
     assert stream.result.reasoning == "Answer now."
-    assert stream.result.usage is not None and stream.result.usage.output_tokens > 0
+    assert stream.result.usage is not None
+    assert stream.result.usage.output_tokens > 0
 
     sent = emulator.chat_requests[-1]
     assert sent["chat_template_kwargs"] == {"thinking": True}
@@ -276,7 +283,8 @@ def test_vllm_dialect_ignores_reasoning_content_and_has_no_platform_routes(kimi_
         body={"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]},
     )
     message = response["choices"][0]["message"]
-    assert "reasoning" in message and "reasoning_content" not in message
+    assert "reasoning" in message
+    assert "reasoning_content" not in message
     from kimi_core import NotFoundError
 
     with pytest.raises(NotFoundError):
@@ -298,11 +306,9 @@ def test_reasoning_without_an_answer_is_a_typed_retryable_error(kimi_emulator_di
     request = build_chat_request(
         _history(), ChatSettings(thinking=True, endpoint="vllm"), tools=[WEATHER]
     )
+    send = (lambda: list(client.stream(request))) if stream else (lambda: client.complete(request))
     with pytest.raises(EmptyAnswerError, match="Kimi-K2#128") as caught:
-        if stream:
-            list(client.stream(request))
-        else:
-            client.complete(request)
+        send()
     assert caught.value.retryable
     assert caught.value.result.reasoning == "I will now answer."
 
@@ -311,4 +317,5 @@ def test_the_platform_returns_such_an_answer_as_it_is(kimi_emulator):
     client = _client(kimi_emulator, "moonshot")
     kimi_emulator.script(Reply(content="", reasoning="Thinking only."))
     result = client.complete(build_chat_request([Message.user("hi")], ChatSettings(thinking=True)))
-    assert result.text == "" and result.reasoning == "Thinking only."
+    assert result.text == ""
+    assert result.reasoning == "Thinking only."

@@ -1,5 +1,7 @@
-"""pytest plugin (``pytest11``): fixtures ``kimi_emulator_server``, ``kimi_emulator`` and
-``kimi_emulator_dialect``."""
+"""pytest plugin (``pytest11``): emulator fixtures.
+
+``kimi_emulator_server``, ``kimi_emulator`` and ``kimi_emulator_dialect``.
+"""
 
 from __future__ import annotations
 
