@@ -160,8 +160,7 @@ def to_langchain_error(error: kimi_core.KimiError) -> kimi_core.KimiError:
         body=error.body,
     )
     # Class-specific attributes (EmptyAnswerError.result, UnsupportedFeatureError.feature) too.
-    for name, value in vars(error).items():
-        vars(mapped).setdefault(name, value)
+    vars(mapped).update(vars(error))
     # kimi-core decides retryability per error (e.g. an in-stream failure after chunks went out).
     mapped.is_retryable = error.retryable  # type: ignore[attr-defined]
     return mapped
