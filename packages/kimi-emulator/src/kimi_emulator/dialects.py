@@ -64,6 +64,7 @@ class Dialect:
             if on and kwargs.get("preserve_thinking"):
                 switch["keep"] = "all"
             body["thinking"] = switch
+        _check_sampling_ranges(body, server=self.server)
         for name in _SAMPLING:
             body.pop(name, None)  # served as sent: fixed sampling is not enforced
         body.pop("reasoning_effort", None)
@@ -79,8 +80,13 @@ class Dialect:
         message.pop("reasoning_content", None)
         message["reasoning_content"] = reasoning or _NOT_RENDERED
 
+    @property
+    def server(self) -> str:
+        """The server's name in its error messages."""
+        return "vLLM" if self.name == "vllm" else "SGLang"
+
     def _refuse_platform_features(self, body: dict[str, Any]) -> None:
-        server = "vLLM" if self.name == "vllm" else "SGLang"
+        server = self.server
         for tool in body.get("tools") or ():
             if isinstance(tool, dict) and tool.get("type") != "function":
                 raise ApiError(
@@ -156,6 +162,29 @@ class Dialect:
             name = (call.get("function") or {}).get("name")
             if call.get("id") and name:
                 call["id"] = f"functions.{name}:{call.get('index', position)}"
+
+
+# The ranges vLLM's and SGLang's sampling parameters validate (400 outside them); any value
+# inside is used as sent, the model's fixed values are not enforced.
+_RANGES = {
+    "temperature": (0.0, None),
+    "top_p": (1e-9, 1.0),
+    "n": (1, None),
+    "presence_penalty": (-2.0, 2.0),
+    "frequency_penalty": (-2.0, 2.0),
+}
+
+
+def _check_sampling_ranges(body: dict[str, Any], *, server: str) -> None:
+    for name, (low, high) in _RANGES.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ApiError(400, "BadRequestError", f"{server}: {name} must be a number")
+        if value < low or (high is not None and value > high):
+            bound = f"at least {low:g}" if high is None else f"in [{low:g}, {high:g}]"
+            raise ApiError(400, "BadRequestError", f"{server}: {name} must be {bound}, got {value}")
 
 
 def _no_cache_report(usage: Any) -> None:
