@@ -150,6 +150,10 @@ def test_a_generic_host_refuses_thinking_knobs_it_cannot_express():
         build_chat_request(
             [Message.user("hi")], ChatSettings(thinking=True, endpoint="openai-compatible")
         )
+    with pytest.raises(ValueError, match="no known thinking switch"):
+        check_thinking_and_sampling(
+            ChatSettings(reasoning_effort="max", model="kimi-k3", endpoint="openai-compatible")
+        )
     body = build_chat_request(
         [Message.user("hi")],
         ChatSettings(endpoint="openai-compatible", extra_body={"reasoning": {"enabled": True}}),

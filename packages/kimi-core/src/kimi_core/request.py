@@ -345,6 +345,8 @@ def check_thinking_and_sampling(settings: ChatSettings) -> ThinkingState:
         TypeError: A thinking knob of the wrong type.
     """
     _, thinking, _ = _thinking_and_sampling(settings, None)
+    # A knob the endpoint cannot express fails now too (the same check as at build time).
+    apply_endpoint({"messages": [], **thinking.wire}, thinking, get_endpoint(settings.endpoint))
     return thinking
 
 
