@@ -131,3 +131,14 @@ def test_empty_answer_maps_to_a_retryable_langchain_error(kimi_emulator_dialect)
     assert isinstance(caught.value, ModelError)
     assert caught.value.is_retryable
     assert caught.value.result.reasoning == "About to answer."
+
+
+def test_the_model_profile_follows_the_endpoint():
+    platform = ChatKimi(api_key="sk-test", endpoint="moonshot")
+    vllm = ChatKimi(api_key="sk-test", base_url="https://gpu-box/v1", endpoint="vllm")
+    assert platform.profile["video_inputs"] is True
+    assert platform.profile["temperature"] is False  # fixed by the platform
+    assert vllm.profile["video_inputs"] is False
+    assert vllm.profile["temperature"] is True
+    with pytest.raises(ValueError, match="is not known"):
+        ChatKimi(api_key="sk-test", endpoint="tgi")

@@ -17,6 +17,7 @@ from kimi_core import (
     WebSearch,
     build_chat_request,
     check_thinking_and_sampling,
+    get_endpoint,
     get_profile,
 )
 from kimi_core import ChatResult as KimiResult
@@ -422,6 +423,7 @@ class ChatKimi(BaseChatModel):
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         profile = get_profile(self.model_name)
+        endpoint = get_endpoint(self.endpoint)
         fixed = profile.fixed_sampling(thinking_on=True) or profile.fixed_sampling(False)
         effort: ModelProfile = (
             {"reasoning_effort_default": profile.default_effort} if profile.default_effort else {}
@@ -434,7 +436,7 @@ class ChatKimi(BaseChatModel):
             image_inputs=profile.image_input,
             # http(s) URLs are downloaded and inlined by kimi-core's media policy.
             image_url_inputs=profile.image_input,
-            video_inputs=profile.video_input,
+            video_inputs=profile.video_input and endpoint.supports("video"),
             pdf_inputs=False,
             audio_inputs=False,
             reasoning_output=profile.thinking_capable,
@@ -444,7 +446,7 @@ class ChatKimi(BaseChatModel):
             tool_choice=True,
             tool_call_streaming=True,
             structured_output=profile.structured_output,
-            temperature=fixed is None,
+            temperature=fixed is None or not endpoint.fixed_sampling_enforced,
         )
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
