@@ -323,3 +323,21 @@ def test_the_platform_returns_such_an_answer_as_it_is(kimi_emulator):
     result = client.complete(build_chat_request([Message.user("hi")], ChatSettings(thinking=True)))
     assert result.text == ""
     assert result.reasoning == "Thinking only."
+
+
+def test_k3_effort_reaches_a_self_hosted_server_as_thinking_effort(kimi_emulator_dialect):
+    emulator = kimi_emulator_dialect("sglang")
+    client = _client(emulator, "sglang")
+    settings = ChatSettings(model="kimi-k3", reasoning_effort="low", endpoint="sglang")
+    result = client.complete(build_chat_request([Message.user("What is 2 + 2?")], settings))
+    assert result.text == "4"
+    assert result.reasoning
+    sent = emulator.chat_requests[-1]
+    # K3 keeps earlier reasoning on the platform by default; the template needs it said.
+    assert sent["chat_template_kwargs"] == {
+        "thinking": True,
+        "preserve_thinking": True,
+        "thinking_effort": "low",
+    }
+    assert "thinking" not in sent
+    assert "reasoning_effort" not in sent
