@@ -161,6 +161,7 @@ class StreamAccumulator:
         "_choice_usage",
         "_logprobs",
         "_reasoning",
+        "_reasoning_out",
         "_slots",
         "_text",
         "_top_usage",
@@ -178,6 +179,7 @@ class StreamAccumulator:
         self, *, request_id: str | None = None, endpoint: EndpointProfile = MOONSHOT
     ) -> None:
         self.endpoint = endpoint
+        self._reasoning_out = endpoint.reasoning_out
         self._text = _Pieces()
         self._reasoning = _Pieces()
         self._calls: dict[int, _CallBuffer] = {}
@@ -262,10 +264,14 @@ class StreamAccumulator:
     ) -> tuple[str | None, str | None, Sequence[ToolCallChunk]]:
         if not _is_object(delta):
             raise MalformedResponseError("choices[0].delta is not an object", body=chunk)
-        name, reasoning = self.endpoint.reasoning_of(delta)
-        if reasoning is not None:
-            reasoning = _text_field(reasoning, f"delta.{name}", chunk)
-            self._reasoning.append(reasoning)
+        reasoning = None
+        for name in self._reasoning_out:
+            reasoning = delta.get(name) or None
+            if reasoning is not None:
+                if not isinstance(reasoning, str):
+                    _text_field(reasoning, f"delta.{name}", chunk)  # raises, naming the field
+                self._reasoning.append(reasoning)
+                break
         text = delta.get("content") or None
         if text is not None:
             text = _text_field(text, "delta.content", chunk)
