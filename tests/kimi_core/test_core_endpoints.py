@@ -341,3 +341,14 @@ def test_k3_effort_reaches_a_self_hosted_server_as_thinking_effort(kimi_emulator
     }
     assert "thinking" not in sent
     assert "reasoning_effort" not in sent
+
+
+def test_partial_mode_is_refused_with_the_servers_own_way():
+    history = [Message.user("Write a haiku."), Message.assistant("Soft", partial=True)]
+    with pytest.raises(UnsupportedFeatureError, match="continue_final_message"):
+        build_chat_request(history, ChatSettings(endpoint="vllm"))
+    prefix = [Message.user("Write a haiku."), Message.assistant("Soft")]
+    extra = {"continue_final_message": True, "add_generation_prompt": False}
+    body = build_chat_request(prefix, ChatSettings(endpoint="vllm", extra_body=extra)).body
+    assert body["messages"][-1] == {"role": "assistant", "content": "Soft"}
+    assert body["continue_final_message"] is True

@@ -38,6 +38,8 @@ def _check_features(body: dict[str, Any], endpoint: EndpointProfile, uploads: bo
             endpoint.require("web_search")
     if uploads:
         endpoint.require("files")
+    if any(message.get("partial") for message in body["messages"]):
+        endpoint.require("partial")
     for kind, url in _media_urls(body["messages"]):
         if kind == "video_url":
             endpoint.require("video")

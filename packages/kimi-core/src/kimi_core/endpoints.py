@@ -33,7 +33,7 @@ __all__ = [
     "resolve_endpoint",
 ]
 
-Feature = Literal["web_search", "formulas", "files", "token_estimate", "video"]
+Feature = Literal["web_search", "formulas", "files", "token_estimate", "video", "partial"]
 """A platform feature an endpoint may lack."""
 
 ThinkingSwitch = Literal["thinking", "chat_template_kwargs"]
@@ -41,7 +41,7 @@ ThinkingSwitch = Literal["thinking", "chat_template_kwargs"]
 ``thinking_effort``) as the open-weight chat template reads them."""
 
 _ALL_FEATURES: frozenset[Feature] = frozenset(
-    ("web_search", "formulas", "files", "token_estimate", "video")
+    ("web_search", "formulas", "files", "token_estimate", "video", "partial")
 )
 _FEATURE_NAMES: Mapping[Feature, str] = {
     "web_search": "the builtin $web_search tool",
@@ -49,6 +49,7 @@ _FEATURE_NAMES: Mapping[Feature, str] = {
     "files": "the Files API (uploads and ms:// file references)",
     "token_estimate": "the token-estimate endpoint",
     "video": "video input",
+    "partial": "partial mode (partial=True on the last assistant message)",
 }
 
 _SELF_HOSTED_ALTERNATIVES: Mapping[Feature, str] = MappingProxyType(
@@ -69,6 +70,11 @@ _SELF_HOSTED_ALTERNATIVES: Mapping[Feature, str] = MappingProxyType(
         "video": (
             "video is not supported by open-weight Kimi on vLLM/SGLang; send frames as images, "
             "or use the Moonshot platform"
+        ),
+        "partial": (
+            "leave partial unset and ask the server to continue the last message itself (vLLM "
+            "and SGLang: extra_body={'continue_final_message': True, "
+            "'add_generation_prompt': False})"
         ),
     }
 )
