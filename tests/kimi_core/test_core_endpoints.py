@@ -352,3 +352,13 @@ def test_partial_mode_is_refused_with_the_servers_own_way():
     body = build_chat_request(prefix, ChatSettings(endpoint="vllm", extra_body=extra)).body
     assert body["messages"][-1] == {"role": "assistant", "content": "Soft"}
     assert body["continue_final_message"] is True
+
+
+def test_a_served_model_name_the_profiles_do_not_know_still_gets_its_switches():
+    # vLLM serves under the Hugging Face name unless --served-model-name says otherwise.
+    effort = ChatSettings(model="moonshotai/Kimi-K3", reasoning_effort="high", endpoint="vllm")
+    body = build_chat_request([Message.user("hi")], effort).body
+    assert body["chat_template_kwargs"] == {"thinking": True, "thinking_effort": "high"}
+    off = ChatSettings(model="moonshotai/Kimi-K2.6", thinking=False, endpoint="vllm")
+    body = build_chat_request([Message.user("hi")], off).body
+    assert body["chat_template_kwargs"] == {"thinking": False}

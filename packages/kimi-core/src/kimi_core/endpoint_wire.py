@@ -48,13 +48,19 @@ def _check_features(body: dict[str, Any], endpoint: EndpointProfile, uploads: bo
 
 
 def _template_kwargs(thinking: ThinkingState, wire: Mapping[str, Any]) -> dict[str, Any]:
-    """The open-weight chat template's switches for the same thinking state."""
-    if not wire and not thinking.keep:
-        return {}  # nothing asked for: the template's own default, as on the platform
-    kwargs: dict[str, Any] = {"thinking": thinking.enabled}
+    """The open-weight chat template's switches for what the platform body would have said.
+
+    Only what was asked for is sent (nothing: the template's own default, as on the platform);
+    preserved reasoning and an effort level both mean thinking on.
+    """
+    kwargs: dict[str, Any] = {}
+    switch = wire.get("thinking")
+    if isinstance(switch, Mapping) and "type" in switch:
+        kwargs["thinking"] = switch["type"] == "enabled"
     if thinking.keep:
-        kwargs["preserve_thinking"] = True
+        kwargs.update(thinking=True, preserve_thinking=True)
     if thinking.effort is not None:
+        kwargs.setdefault("thinking", True)
         kwargs["thinking_effort"] = thinking.effort
     return kwargs
 
