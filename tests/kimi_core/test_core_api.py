@@ -25,6 +25,9 @@ PUBLIC = {
     "parse_completion",
     "refresh_profiles_from_models", "resolve_thinking", "tools_to_wire",
     "DeadlineExceededError", "RedirectError", "ResponseTooLargeError",
+    # endpoint profiles (issue 16)
+    "ENDPOINTS", "EmptyAnswerError", "EndpointAssumedWarning", "EndpointProfile",
+    "UnsupportedFeatureError", "get_endpoint",
 }  # fmt: skip
 
 

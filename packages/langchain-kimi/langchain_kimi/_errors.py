@@ -23,6 +23,7 @@ __all__ = [
     "KimiAuthenticationError",
     "KimiContentFilterError",
     "KimiContextOverflowError",
+    "KimiEmptyAnswerError",
     "KimiEngineOverloadedError",
     "KimiIncompleteStreamError",
     "KimiInvalidRequestError",
@@ -104,6 +105,10 @@ class KimiWebSearchLoopError(kimi_core.WebSearchLoopError, lc.ModelError):
     """The model kept calling `$web_search` past the round limit."""
 
 
+class KimiEmptyAnswerError(kimi_core.EmptyAnswerError, lc.ModelAPIError):
+    """Reasoning but no answer and no tool call (open-weight serving, Kimi-K2#128): retryable."""
+
+
 # One dual class per kimi-core class, so the raised error is still an instance of its own class.
 _MAPPING: dict[type[kimi_core.KimiError], type[kimi_core.KimiError]] = {
     kimi_core.AuthenticationError: KimiAuthenticationError,
@@ -121,6 +126,7 @@ _MAPPING: dict[type[kimi_core.KimiError], type[kimi_core.KimiError]] = {
     kimi_core.IncompleteStreamError: KimiIncompleteStreamError,
     kimi_core.MalformedResponseError: KimiMalformedResponseError,
     kimi_core.WebSearchLoopError: KimiWebSearchLoopError,
+    kimi_core.EmptyAnswerError: KimiEmptyAnswerError,
     kimi_core.KimiError: KimiModelError,
 }
 
@@ -153,6 +159,8 @@ def to_langchain_error(error: kimi_core.KimiError) -> kimi_core.KimiError:
         retry_after=error.retry_after,
         body=error.body,
     )
+    # Class-specific attributes (EmptyAnswerError.result, UnsupportedFeatureError.feature) too.
+    vars(mapped).update(vars(error))
     # kimi-core decides retryability per error (e.g. an in-stream failure after chunks went out).
     mapped.is_retryable = error.retryable  # type: ignore[attr-defined]
     return mapped

@@ -20,6 +20,7 @@ from kimi_core import (
     WebSearch,
     build_chat_request,
     check_thinking_and_sampling,
+    get_endpoint,
     get_profile,
 )
 from kimi_core import ChatResult as KimiResult
@@ -316,6 +317,9 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     """API base URL; `None` lets kimi-core read `MOONSHOT_BASE_URL` / `KIMI_BASE_URL`."""
     region: Literal["global", "cn"] | None = None
     """`"cn"` selects the mainland endpoint (keys do not work across regions)."""
+    endpoint: str | None = None
+    """The server kind: `"moonshot"`, `"vllm"`, `"sglang"` or `"openai-compatible"`; `None`
+    detects Moonshot's hosts and otherwise assumes the platform, with a warning."""
     thinking: bool | None = None
     """Switch thinking on/off; `None` keeps the model's default."""
     preserve_thinking: bool = False
@@ -438,6 +442,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             "model_name": self.model_name,
             "base_url": self.base_url,
             "region": self.region,
+            "endpoint": self.endpoint,
             **{name: getattr(self, name) for name in _SETTINGS},
             "stop": self.stop,
             "model_kwargs": self.model_kwargs,
@@ -445,6 +450,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         profile = get_profile(self.model_name)
+        endpoint = get_endpoint(self.endpoint)
         fixed = profile.fixed_sampling(thinking_on=True) or profile.fixed_sampling(False)
         effort: ModelProfile = (
             {"reasoning_effort_default": profile.default_effort} if profile.default_effort else {}
@@ -457,7 +463,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             image_inputs=profile.image_input,
             # http(s) URLs are downloaded and inlined by kimi-core's media policy.
             image_url_inputs=profile.image_input,
-            video_inputs=profile.video_input,
+            video_inputs=profile.video_input and endpoint.supports("video"),
             pdf_inputs=False,
             audio_inputs=False,
             reasoning_output=profile.thinking_capable,
@@ -467,7 +473,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             tool_choice=True,
             tool_call_streaming=True,
             structured_output=profile.structured_output,
-            temperature=fixed is None,
+            temperature=fixed is None or not endpoint.fixed_sampling_enforced,
         )
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
@@ -501,7 +507,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         retries = kwargs.get("max_retries", self.max_retries)
         deadline = kwargs.get("deadline", self.deadline)
         return self._clients.get(
-            (key, self.base_url, self.region, timeout, retries, deadline),
+            (key, self.base_url, self.region, timeout, retries, deadline, self.endpoint),
             lambda: KimiClient(
                 key,
                 self.base_url,
@@ -509,6 +515,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
                 timeout=timeout,
                 max_retries=retries,
                 deadline=deadline,
+                endpoint=self.endpoint,
             ),
         )
 
@@ -516,6 +523,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
         values["model"] = self.model_name
         values["stop"] = self.stop
+        values["endpoint"] = self.endpoint
         extra: dict[str, Any] = {}
         for key, value in self.model_kwargs.items():
             if key in _SETTING_FIELDS:

@@ -9,6 +9,13 @@ from kimi_core.batch_job import BatchJob, BatchProgress
 from kimi_core.batch_lines import BatchObject, BatchRequestError
 from kimi_core.client import DEFAULT_TIMEOUT, AsyncChatStream, ChatStream, KimiClient
 from kimi_core.convert import REASONING_PLACEHOLDER, messages_to_wire, tools_to_wire
+from kimi_core.endpoints import (
+    ENDPOINTS,
+    EndpointAssumedWarning,
+    EndpointProfile,
+    UnsupportedFeatureError,
+    get_endpoint,
+)
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -16,6 +23,7 @@ from kimi_core.errors import (
     ContentFilterError,
     ContextOverflowError,
     DeadlineExceededError,
+    EmptyAnswerError,
     EngineOverloadedError,
     IncompleteStreamError,
     InvalidRequestError,
@@ -73,6 +81,7 @@ __all__ = [
     "CN_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "ENDPOINTS",
     "PROFILES",
     "REASONING_PLACEHOLDER",
     "WEB_SEARCH",
@@ -94,6 +103,9 @@ __all__ = [
     "ContentPart",
     "ContextOverflowError",
     "DeadlineExceededError",
+    "EmptyAnswerError",
+    "EndpointAssumedWarning",
+    "EndpointProfile",
     "EngineOverloadedError",
     "FileObject",
     "FixedSampling",
@@ -126,6 +138,7 @@ __all__ = [
     "ToolCall",
     "ToolCallChunk",
     "ToolChoiceRules",
+    "UnsupportedFeatureError",
     "Usage",
     "VideoPart",
     "WebSearch",
@@ -136,6 +149,7 @@ __all__ = [
     "check_thinking_and_sampling",
     "estimate_cost",
     "fit_sampling",
+    "get_endpoint",
     "get_profile",
     "messages_to_wire",
     "ms_url",

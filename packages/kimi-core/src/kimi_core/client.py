@@ -13,6 +13,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
+from kimi_core.endpoint_wire import check_answer
+from kimi_core.endpoints import EndpointProfile, resolve_endpoint
 from kimi_core.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -110,11 +112,22 @@ class _Round:
 
     __slots__ = ("acc", "builtin", "delivered", "yielded")
 
-    def __init__(self, response: httpx2.Response) -> None:
-        self.acc = StreamAccumulator(request_id=request_id_of(response.headers))
+    def __init__(self, response: httpx2.Response, endpoint: EndpointProfile) -> None:
+        self.acc = StreamAccumulator(request_id=request_id_of(response.headers), endpoint=endpoint)
         self.builtin: set[int] = set()
         self.delivered = 0
         self.yielded = 0
+
+    @staticmethod
+    def checked(tail: list[StreamDelta], endpoint: EndpointProfile) -> list[StreamDelta]:
+        """The closing deltas, after the empty-answer check of the final result.
+
+        Outside the retry loop on purpose: the reasoning was already delivered, so the client does
+        not resend, but the caller may (the error stays retryable).
+        """
+        if tail and tail[-1].result is not None:
+            check_answer(tail[-1].result, endpoint)
+        return tail
 
     def take(self, payload: bytes) -> StreamDelta | None:
         """What the caller sees of one payload (None: nothing; check ``acc.done`` for the end)."""
@@ -438,9 +451,12 @@ class KimiClient:
         max_response_bytes: Cap on a non-streamed response body (64 MiB); beyond it the call
             ends in :class:`ResponseTooLargeError`.
         max_sse_line_bytes: Cap on one server-sent-events line of a stream (16 MiB).
+        endpoint: The server kind: ``"moonshot"``, ``"vllm"``, ``"sglang"`` or
+            ``"openai-compatible"`` (see :mod:`kimi_core.endpoints`). None detects Moonshot's own
+            hosts and otherwise assumes the platform, with an ``EndpointAssumedWarning``.
 
     Raises:
-        ValueError: No API key could be found.
+        ValueError: No API key could be found, or the endpoint is unknown.
     """
 
     def __init__(
@@ -456,8 +472,10 @@ class KimiClient:
         deadline: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_sse_line_bytes: int = DEFAULT_MAX_LINE,
+        endpoint: str | EndpointProfile | None = None,
     ) -> None:
         key, self.base_url = resolve_credentials(api_key, base_url, region)
+        self.endpoint = resolve_endpoint(endpoint, self.base_url)
         self._key = _Secret(key)
         self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
         if self.timeout <= 0:
@@ -734,7 +752,9 @@ class KimiClient:
             model=model,
             until=until,
         )
-        return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
+        return parse_completion(
+            _json_body(response), request_id=request_id_of(response.headers), endpoint=self.endpoint
+        )
 
     async def _acomplete_round(
         self, body: dict[str, Any], model: str, until: float | None
@@ -748,7 +768,17 @@ class KimiClient:
             model=model,
             until=until,
         )
-        return parse_completion(_json_body(response), request_id=request_id_of(response.headers))
+        return parse_completion(
+            _json_body(response), request_id=request_id_of(response.headers), endpoint=self.endpoint
+        )
+
+    def _check_endpoint(self, request: ChatRequest) -> None:
+        if request.endpoint != self.endpoint:
+            raise ValueError(
+                f"the request was built for endpoint={request.endpoint.id!r} but this client talks "
+                f"to endpoint={self.endpoint.id!r}; pass the same endpoint to ChatSettings and "
+                "KimiClient."
+            )
 
     def complete(self, request: ChatRequest) -> ChatResult:
         """Send a chat request and return the complete answer.
@@ -759,6 +789,7 @@ class KimiClient:
         Raises:
             KimiError: Typed API, transport or protocol errors.
         """
+        self._check_endpoint(request)
         until = self._until()
         if request.remote_media:
             self._prepare_media(request)
@@ -768,10 +799,11 @@ class KimiClient:
         while True:
             result = self._complete_round(loop.body, model, until)
             if not loop.advance(result):
-                return loop.finish(result)
+                return check_answer(loop.finish(result), self.endpoint)
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         """Async :meth:`complete`."""
+        self._check_endpoint(request)
         until = self._until()
         if request.remote_media:
             await self._aprepare_media(request)
@@ -781,7 +813,7 @@ class KimiClient:
         while True:
             result = await self._acomplete_round(loop.body, model, until)
             if not loop.advance(result):
-                return loop.finish(result)
+                return check_answer(loop.finish(result), self.endpoint)
 
     def stream(self, request: ChatRequest, *, coalesce: bool = False) -> ChatStream:
         """Stream a chat request.
@@ -837,6 +869,7 @@ class KimiClient:
     def _stream_gen(self, request: ChatRequest, coalesce: bool) -> Iterator[StreamDelta]:
         import httpx2
 
+        self._check_endpoint(request)
         attempts = _Attempts(self.retry_policy, self._until())
         if request.remote_media:
             self._prepare_media(request)
@@ -848,7 +881,7 @@ class KimiClient:
             round_ = None
             try:
                 response = self._open_stream(loop.body, model, attempts.budget(self.timeout))
-                round_ = _Round(response)
+                round_ = _Round(response, self.endpoint)
                 try:
                     yield from _read_round(response, round_, coalesce, max_line, attempts.until)
                     tail, again = round_.end(loop)
@@ -863,7 +896,7 @@ class KimiClient:
                 time.sleep(delay)
                 continue
             attempts.reset()
-            yield from tail
+            yield from _Round.checked(tail, self.endpoint)
             if not again:
                 return
 
@@ -874,6 +907,7 @@ class KimiClient:
 
         import httpx2
 
+        self._check_endpoint(request)
         attempts = _Attempts(self.retry_policy, self._until())
         if request.remote_media:
             await self._aprepare_media(request)
@@ -886,7 +920,7 @@ class KimiClient:
             try:
                 budget = attempts.budget(self.timeout)
                 response = await self._aopen_stream(loop.body, model, budget)
-                round_ = _Round(response)
+                round_ = _Round(response, self.endpoint)
                 reader = _aread_round(response, round_, coalesce, max_line, attempts.until)
                 try:
                     # aclosing: a consumer that stops early closes the reader with the response.
@@ -905,7 +939,7 @@ class KimiClient:
                 await asyncio.sleep(delay)
                 continue
             attempts.reset()
-            for delta in tail:
+            for delta in _Round.checked(tail, self.endpoint):
                 yield delta
             if not again:
                 return
@@ -916,13 +950,18 @@ class KimiClient:
         """Count a request's prompt tokens with ``POST /v1/tokenizers/estimate-token-count``.
 
         Uses the request's own wire messages, i.e. exactly the chat conversion.
+
+        Raises:
+            UnsupportedFeatureError: The endpoint has no token-estimate route.
         """
+        self.endpoint.require("token_estimate")
         if request.remote_media:
             self._prepare_media(request)
         return total_tokens(self.request_json("POST", ESTIMATE_PATH, body=estimate_body(request)))
 
     async def aestimate_tokens(self, request: ChatRequest) -> int:
         """Async :meth:`estimate_tokens`."""
+        self.endpoint.require("token_estimate")
         if request.remote_media:
             await self._aprepare_media(request)
         data = await self.arequest_json("POST", ESTIMATE_PATH, body=estimate_body(request))
@@ -949,6 +988,7 @@ class KimiClient:
         """The Files API (sync)."""
         from kimi_core.files import Files
 
+        self.endpoint.require("files")
         return Files(self)
 
     @property
@@ -956,6 +996,7 @@ class KimiClient:
         """The Files API (async)."""
         from kimi_core.files import AsyncFiles
 
+        self.endpoint.require("files")
         return AsyncFiles(self)
 
     @property
@@ -977,6 +1018,7 @@ class KimiClient:
         """Official tools (Formulas), sync."""
         from kimi_core.formulas import Formulas
 
+        self.endpoint.require("formulas")
         return Formulas(self)
 
     @property
@@ -984,6 +1026,7 @@ class KimiClient:
         """Official tools (Formulas), async."""
         from kimi_core.formulas import AsyncFormulas
 
+        self.endpoint.require("formulas")
         return AsyncFormulas(self)
 
 

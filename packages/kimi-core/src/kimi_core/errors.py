@@ -18,6 +18,7 @@ __all__ = [
     "ContentFilterError",
     "ContextOverflowError",
     "DeadlineExceededError",
+    "EmptyAnswerError",
     "EngineOverloadedError",
     "IncompleteStreamError",
     "InvalidRequestError",
@@ -190,6 +191,23 @@ class MalformedResponseError(KimiError):
 
 class WebSearchLoopError(KimiError):
     """The ``$web_search`` loop hit its round limit before the model produced an answer."""
+
+
+class EmptyAnswerError(KimiError):
+    """The model reasoned but gave no answer and no tool call (MoonshotAI/Kimi-K2#128).
+
+    Raised on endpoints whose profile marks it (open-weight serving), instead of returning an
+    empty message; retryable, since the same request usually succeeds when sent again.
+
+    Attributes:
+        result: The answer as received (a ``ChatResult`` with the reasoning), for inspection.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, result: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.result = result
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:

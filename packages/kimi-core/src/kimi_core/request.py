@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kimi_core.convert import messages_to_wire, tools_to_wire, unique_tool_names
+from kimi_core.endpoint_wire import apply_endpoint
+from kimi_core.endpoints import MOONSHOT, EndpointProfile, get_endpoint
 from kimi_core.managed import check_extra_body
 from kimi_core.media import (
     MediaPolicy,
@@ -73,6 +75,9 @@ class ChatSettings:
         media: How http(s) media URLs are handled.
         extra_body: Extra top-level body fields, merged last (an escape hatch for fields
             kimi-core does not know; the fields it builds itself are refused).
+        endpoint: The server kind (``"moonshot"``, ``"vllm"``, ``"sglang"``,
+            ``"openai-compatible"`` or an :class:`~kimi_core.endpoints.EndpointProfile`); None
+            is the Moonshot platform. Give the client the same value.
     """
 
     model: str = "kimi-k2.6"
@@ -97,6 +102,7 @@ class ChatSettings:
     web_search_max_rounds: int = 8
     media: MediaPolicy = field(default_factory=MediaPolicy)
     extra_body: Mapping[str, Any] | None = None
+    endpoint: str | EndpointProfile | None = None
 
 
 @dataclass
@@ -113,6 +119,7 @@ class ChatRequest:
         stream: Whether the body asks for a stream.
         remote_media: Whether media must be downloaded (http URLs) or uploaded (``upload_over``)
             by the client before sending.
+        endpoint: The endpoint profile the body was built for (and its answer is parsed with).
     """
 
     body: dict[str, Any]
@@ -123,6 +130,7 @@ class ChatRequest:
     adjustments: list[str] = field(default_factory=list)
     stream: bool = False
     remote_media: bool = False
+    endpoint: EndpointProfile = MOONSHOT
 
 
 def _tool_choice_to_wire(
@@ -243,6 +251,7 @@ def _add_tools(
     thinking: ThinkingState,
     settings: ChatSettings,
     adjustments: list[str],
+    endpoint: EndpointProfile = MOONSHOT,
 ) -> bool:
     if tools:
         body["tools"], _ = tools_to_wire(tools)
@@ -252,6 +261,7 @@ def _add_tools(
     seen = set(declared)
     web_search = "$web_search" in seen
     if web_search:
+        endpoint.require("web_search")  # before the model's rules: no thinking fix helps there
         if not profile.web_search:
             raise ValueError(f"{profile.id} does not support the $web_search builtin tool.")
         if thinking.enabled and not profile.web_search_with_thinking:
@@ -323,6 +333,7 @@ def _thinking_and_sampling(
         n=settings.n,
         presence_penalty=settings.presence_penalty,
         frequency_penalty=settings.frequency_penalty,
+        enforce_fixed=get_endpoint(settings.endpoint).fixed_sampling_enforced,
     )
     if sampling.get("n", 1) != 1:
         # Results carry one choice; silently dropping the others would lose answers.
@@ -364,6 +375,8 @@ def check_thinking_and_sampling(
             logger.warning(note)
         if warned is not None:
             warned.add(note)
+    # A knob the endpoint cannot express fails now too (the same check as at build time).
+    apply_endpoint({"messages": [], **thinking.wire}, thinking, get_endpoint(settings.endpoint))
     return thinking
 
 
@@ -408,6 +421,7 @@ def build_chat_request(
         else:
             logger.info(note)
     body: dict[str, Any] = {"model": settings.model}
+    endpoint = get_endpoint(settings.endpoint)
     body["messages"] = messages_to_wire(messages, profile, thinking)
     if settings.media.upload_over is None:
         check_inline_total(body["messages"])
@@ -419,11 +433,13 @@ def build_chat_request(
         thinking=thinking,
         settings=settings,
         adjustments=adjustments,
+        endpoint=endpoint,
     )
     if response_format is not None:
         has_partial = bool(messages) and messages[-1].partial
         body["response_format"] = _response_format_to_wire(response_format, profile, has_partial)
     body.update(thinking.wire)
+    apply_endpoint(body, thinking, endpoint, uploads=settings.media.upload_over is not None)
     if settings.max_tokens is not None:
         body["max_completion_tokens"] = _check_max_tokens(settings.max_tokens, profile)
     body.update(sampling)
@@ -457,4 +473,5 @@ def build_chat_request(
         adjustments=adjustments,
         stream=stream,
         remote_media=remote,
+        endpoint=endpoint,
     )

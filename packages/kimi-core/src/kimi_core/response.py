@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kimi_core.endpoints import MOONSHOT, EndpointProfile
 from kimi_core.errors import MalformedResponseError, error_from_body
 from kimi_core.messages import Message, ToolCall
 
@@ -154,7 +155,9 @@ class ChatResult:
         )
 
 
-def _tool_calls_from_wire(raw: object) -> tuple[list[ToolCall], list[ToolCall]]:
+def _tool_calls_from_wire(
+    raw: object, endpoint: EndpointProfile = MOONSHOT
+) -> tuple[list[ToolCall], list[ToolCall]]:
     functions: list[ToolCall] = []
     builtins: list[ToolCall] = []
     if raw is None:
@@ -170,7 +173,9 @@ def _tool_calls_from_wire(raw: object) -> tuple[list[ToolCall], list[ToolCall]]:
             arguments = json.dumps(arguments, ensure_ascii=False)
         call_id = item.get("id")
         call = ToolCall(
-            id=call_id if isinstance(call_id, str) and call_id else f"{fn['name']}_{i}",
+            id=call_id
+            if isinstance(call_id, str) and call_id
+            else endpoint.default_tool_call_id(fn["name"], i),
             name=fn["name"],
             arguments=_optional_text(arguments, f"tool_calls[{i}] arguments", raw) or "",
             type="builtin_function" if item.get("type") == "builtin_function" else "function",
@@ -192,12 +197,18 @@ def logprob_entries(choice: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     return content if isinstance(content, list) else None
 
 
-def parse_completion(body: Mapping[str, Any], *, request_id: str | None = None) -> ChatResult:
+def parse_completion(
+    body: Mapping[str, Any],
+    *,
+    request_id: str | None = None,
+    endpoint: EndpointProfile = MOONSHOT,
+) -> ChatResult:
     """Parse a non-stream ``chat.completion`` body.
 
     Args:
         body: The decoded JSON body.
         request_id: The ``Msh-Request-Id`` header, when known.
+        endpoint: The server's profile: where reasoning and usage are.
 
     Returns:
         The neutral result (builtin tool calls in ``builtin_calls``, client calls in
@@ -218,9 +229,13 @@ def parse_completion(body: Mapping[str, Any], *, request_id: str | None = None) 
     message = choice.get("message")
     if not isinstance(message, Mapping):
         raise MalformedResponseError("choices[0] has no message", body=dict(body))
-    functions, builtins = _tool_calls_from_wire(message.get("tool_calls"))
+    functions, builtins = _tool_calls_from_wire(message.get("tool_calls"), endpoint)
     content = _optional_text(message.get("content"), "message.content", body)
-    reasoning = _optional_text(message.get("reasoning_content"), "reasoning_content", body)
+    name, raw_reasoning = endpoint.reasoning_of(message)
+    reasoning = _optional_text(raw_reasoning, name or "reasoning_content", body)
+    usage = usage_from_wire(body.get("usage"))
+    if usage is None and endpoint.usage_in_choice:
+        usage = usage_from_wire(choice.get("usage"))
     return ChatResult(
         id=body.get("id"),
         model=body.get("model"),
@@ -229,7 +244,7 @@ def parse_completion(body: Mapping[str, Any], *, request_id: str | None = None) 
         tool_calls=functions,
         builtin_calls=builtins,
         finish_reason=_optional_text(choice.get("finish_reason"), "finish_reason", body),
-        usage=usage_from_wire(body.get("usage")) or usage_from_wire(choice.get("usage")),
+        usage=usage,
         request_id=request_id,
         raw=dict(body),
         system_fingerprint=body.get("system_fingerprint"),

@@ -19,7 +19,12 @@ value (and the change is reported); ``"error"`` raises ``ValueError`` before any
 
 
 def fit_sampling(
-    profile: ModelProfile, thinking_on: bool, policy: SamplingPolicy = "omit", **params: Any
+    profile: ModelProfile,
+    thinking_on: bool,
+    policy: SamplingPolicy = "omit",
+    *,
+    enforce_fixed: bool = True,
+    **params: Any,
 ) -> tuple[dict[str, Any], list[str]]:
     """Validate sampling parameters; return those to send and a note per value left out.
 
@@ -33,6 +38,8 @@ def fit_sampling(
         profile: The model's profile.
         thinking_on: The effective thinking state (the fixed temperature depends on it).
         policy: ``"omit"`` or ``"error"`` for values the model cannot take.
+        enforce_fixed: Refuse values other than the model's fixed ones (False on endpoints that
+            do not enforce them, where the server uses what is sent).
         **params: ``temperature``, ``top_p``, ``n``, ``presence_penalty``, ``frequency_penalty``.
 
     Returns:
@@ -47,7 +54,7 @@ def fit_sampling(
         raise ValueError(f"unknown sampling parameter(s): {', '.join(sorted(unknown))}")
     if policy not in ("omit", "error"):
         raise ValueError(f"sampling_policy must be 'omit' or 'error', got {policy!r}.")
-    fixed = profile.fixed_sampling(thinking_on)
+    fixed = profile.fixed_sampling(thinking_on) if enforce_fixed else None
     out: dict[str, Any] = {}
     notes: list[str] = []
     for name in SAMPLING_PARAMS:

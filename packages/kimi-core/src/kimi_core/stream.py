@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from kimi_core.endpoints import MOONSHOT, EndpointProfile
 from kimi_core.errors import IncompleteStreamError, MalformedResponseError, error_from_body
 from kimi_core.messages import ToolCall
 from kimi_core.response import ChatResult, Usage, WebSearch, logprob_entries, usage_from_wire
@@ -160,11 +161,13 @@ class StreamAccumulator:
         "_choice_usage",
         "_logprobs",
         "_reasoning",
+        "_reasoning_out",
         "_slots",
         "_text",
         "_top_usage",
         "created",
         "done",
+        "endpoint",
         "finish_reason",
         "id",
         "model",
@@ -172,7 +175,11 @@ class StreamAccumulator:
         "system_fingerprint",
     )
 
-    def __init__(self, *, request_id: str | None = None) -> None:
+    def __init__(
+        self, *, request_id: str | None = None, endpoint: EndpointProfile = MOONSHOT
+    ) -> None:
+        self.endpoint = endpoint
+        self._reasoning_out = endpoint.reasoning_out
         self._text = _Pieces()
         self._reasoning = _Pieces()
         self._calls: dict[int, _CallBuffer] = {}
@@ -232,7 +239,7 @@ class StreamAccumulator:
         finish = choice.get("finish_reason") or None
         if finish is not None:
             self.finish_reason = _text_field(finish, "finish_reason", chunk)
-        choice_usage = choice.get("usage")
+        choice_usage = choice.get("usage") if self.endpoint.usage_in_choice else None
         if choice_usage:
             self._choice_usage = usage_from_wire(choice_usage)
             usage = usage or self._choice_usage
@@ -257,9 +264,14 @@ class StreamAccumulator:
     ) -> tuple[str | None, str | None, Sequence[ToolCallChunk]]:
         if not _is_object(delta):
             raise MalformedResponseError("choices[0].delta is not an object", body=chunk)
-        reasoning = delta.get("reasoning_content") or None
-        if reasoning is not None:
-            self._reasoning.append(_text_field(reasoning, "delta.reasoning_content", chunk))
+        reasoning = None
+        for name in self._reasoning_out:
+            reasoning = delta.get(name) or None
+            if reasoning is not None:
+                if not isinstance(reasoning, str):
+                    _text_field(reasoning, f"delta.{name}", chunk)  # raises, naming the field
+                self._reasoning.append(reasoning)
+                break
         text = delta.get("content") or None
         if text is not None:
             text = _text_field(text, "delta.content", chunk)
@@ -346,7 +358,7 @@ class StreamAccumulator:
                 raise MalformedResponseError(f"streamed tool call {index} never got a name")
             calls.append(
                 ToolCall(
-                    id=buffer.id or f"{buffer.name}_{index}",
+                    id=buffer.id or self.endpoint.default_tool_call_id(buffer.name, index),
                     name=buffer.name,
                     arguments="".join(buffer.arguments),
                     type="builtin_function" if buffer.type == "builtin_function" else "function",

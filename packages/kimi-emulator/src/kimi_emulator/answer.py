@@ -11,6 +11,7 @@ from typing import Any
 
 from kimi_emulator.brain import think
 from kimi_emulator.completion import Completion, compose
+from kimi_emulator.dialects import dialect
 from kimi_emulator.effort import apply_effort
 from kimi_emulator.script import Reply
 from kimi_emulator.state import EmulatorState
@@ -37,7 +38,7 @@ def answer(
     Raises:
         ApiError: The 4xx the real service would answer.
     """
-    chat = validate_chat(body, state.config, state.files)
+    chat = validate_chat(dialect(state.config.dialect).request(body), state.config, state.files)
     scripted = state.take(last_text, faults=False)
     reply = (
         scripted

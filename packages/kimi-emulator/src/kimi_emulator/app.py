@@ -13,6 +13,7 @@ from aiohttp import web
 from kimi_emulator.answer import answer
 from kimi_emulator.batches import add_batch_routes
 from kimi_emulator.completion import Completion, dumps, to_json
+from kimi_emulator.dialects import dialect
 from kimi_emulator.errors import ApiError, error_body
 from kimi_emulator.formulas import run_fiber, tools_of
 from kimi_emulator.models import MODELS
@@ -221,7 +222,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def _non_stream(
     request: web.Request, completion: Completion, faults: list[Fault], headers: dict[str, str]
 ) -> web.StreamResponse:
-    body = dumps(to_json(completion))
+    body = dumps(dialect(_state(request).config.dialect).completion(to_json(completion)))
     if any(f.kind == "disconnect" for f in faults):
         response = web.StreamResponse(headers={"Content-Type": "application/json", **headers})
         response.headers["Msh-Request-Id"] = request[_REQUEST_ID_KEY]
@@ -256,11 +257,12 @@ async def _stream(
         }
     )
     await response.prepare(request)
+    events = dialect(config.dialect).frames(frames(completion, options))
     per_event = {f.kind: f for f in faults if f.kind in _PER_EVENT}
     if not per_event:
         batch: list[bytes] = []
         size = 0
-        for frame in frames(completion, options):
+        for frame in events:
             batch.append(frame)
             size += len(frame)
             if size >= _BATCH_BYTES:
@@ -269,7 +271,7 @@ async def _stream(
         await response.write(b"".join(batch))
         await response.write_eof()
         return response
-    await _stream_with_faults(request, response, frames(completion, options), per_event)
+    await _stream_with_faults(request, response, events, per_event)
     return response
 
 
@@ -417,6 +419,14 @@ def build_app(state: EmulatorState) -> web.Application:
     app[STATE_KEY] = state
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_get("/v1/models", list_models)
+    if dialect(state.config.dialect).platform_routes:
+        _add_platform_routes(app)
+    app.router.add_route("*", "/{tail:.*}", _not_found)
+    return app
+
+
+def _add_platform_routes(app: web.Application) -> None:
+    """Routes only the Moonshot platform has (self-hosted servers answer them with 404)."""
     app.router.add_post("/v1/files", upload_file)
     app.router.add_get("/v1/files", list_files)
     app.router.add_get("/v1/files/{file_id}", get_file)
@@ -427,6 +437,4 @@ def build_app(state: EmulatorState) -> web.Application:
     app.router.add_post("/v1/signatures/verify", verify_signature)
     app.router.add_get("/v1/formulas/{owner}/{name}/tools", formula_tools)
     app.router.add_post("/v1/formulas/{owner}/{name}/fibers", formula_fiber)
-    add_batch_routes(app, state)
-    app.router.add_route("*", "/{tail:.*}", _not_found)
-    return app
+    add_batch_routes(app, app[STATE_KEY])

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 from kimi_emulator.config import EmulatorConfig
+from kimi_emulator.dialects import DIALECTS
 from kimi_emulator.server import KimiEmulator
 
 __all__ = ["main"]
@@ -19,6 +20,8 @@ __all__ = ["main"]
 async def _serve(emulator: KimiEmulator) -> None:
     async with emulator:
         print(f"Kimi emulator listening: base URL {emulator.base_url}", flush=True)
+        if emulator.config.dialect != "moonshot":
+            print(f"Dialect: {emulator.config.dialect} (endpoint={emulator.config.dialect!r})")
         print(f"API key: {emulator.api_key}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await asyncio.Event().wait()
@@ -64,9 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=EmulatorConfig.request_log_size,
         help="most requests kept in the request log, oldest dropped first (default %(default)s)",
     )
+    parser.add_argument(
+        "--dialect",
+        choices=sorted(DIALECTS),
+        default="moonshot",
+        help="wire dialect: the Moonshot platform (default) or a self-hosted vLLM / SGLang",
+    )
     args = parser.parse_args(argv)
     switches: dict[str, typing.Any] = _switches(args.set)
     switches.setdefault("request_log_size", args.request_log_size)
+    switches.setdefault("dialect", args.dialect)
     if args.api_key:
         switches["api_key"] = args.api_key
     config = EmulatorConfig(**switches)

@@ -65,6 +65,8 @@ class EmulatorConfig:
         request_log_size: Most requests the log keeps (the oldest are dropped first), so a
             long-running server under any traffic holds a bounded log; the pytest fixtures also
             clear it before each test.
+        dialect: The wire dialect: ``"moonshot"`` (the platform), or ``"vllm"`` / ``"sglang"``
+            for a self-hosted open-weight server (see :mod:`kimi_emulator.dialects`).
     """
 
     api_key: str = field(default_factory=_new_key, repr=False)
@@ -84,6 +86,7 @@ class EmulatorConfig:
     batch_stage_seconds: float = 30.0
     batch_request_seconds: float = 1.0
     request_log_size: int = 1000
+    dialect: Literal["moonshot", "vllm", "sglang"] = "moonshot"
 
     def __post_init__(self) -> None:
         if self.clock is not None and self.clock.tzinfo is None:

@@ -131,6 +131,9 @@ class Kimi(BatchMixin, FunctionCallingLLM):
         api_key: Defaults to ``MOONSHOT_API_KEY``, then ``KIMI_API_KEY`` (never ``OPENAI_API_KEY``).
         base_url: Defaults to ``MOONSHOT_BASE_URL`` / ``KIMI_BASE_URL`` / the global endpoint.
         region: ``"global"`` or ``"cn"`` instead of ``base_url``.
+        endpoint: The server kind: ``"moonshot"``, ``"vllm"``, ``"sglang"`` or
+            ``"openai-compatible"``; None detects Moonshot's hosts and otherwise assumes the
+            platform, with a warning.
         thinking: True/False switches thinking; None keeps the model's default.
         preserve_thinking: Keep every earlier turn's reasoning in context (``thinking.keep="all"``).
         reasoning_effort: ``"low"``, ``"high"`` or ``"max"`` on models with effort levels (K3).
@@ -187,6 +190,10 @@ class Kimi(BatchMixin, FunctionCallingLLM):
         validation_alias=AliasChoices("base_url", "api_base"),
     )
     region: Literal["global", "cn"] | None = Field(default=None, description="API region.")
+    endpoint: str | None = Field(
+        default=None,
+        description="Server kind: 'moonshot', 'vllm', 'sglang' or 'openai-compatible'.",
+    )
     thinking: bool | None = Field(default=None, description="Switch thinking on/off.")
     preserve_thinking: bool = Field(default=False, description="Preserve earlier reasoning.")
     reasoning_effort: str | None = Field(default=None, description="K3 reasoning depth.")
@@ -250,6 +257,7 @@ class Kimi(BatchMixin, FunctionCallingLLM):
             max_retries=self.max_retries,
             default_headers=self.default_headers,
             deadline=self.deadline,
+            endpoint=self.endpoint,
         )
         return self
 
@@ -274,6 +282,7 @@ class Kimi(BatchMixin, FunctionCallingLLM):
             media=self.media,
             sampling_policy=self.sampling_policy,
             extra_body=dict(self.additional_kwargs) or None,
+            endpoint=self.endpoint,
         )
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Kimi:
