@@ -163,8 +163,15 @@ def test_a_generic_host_refuses_thinking_knobs_it_cannot_express():
 
 
 def test_fixed_sampling_is_only_enforced_where_the_server_enforces_it():
+    strict = ChatSettings(thinking=True, temperature=0.2, sampling_policy="error")
     with pytest.raises(ValueError, match="only accepts temperature"):
-        build_chat_request([Message.user("hi")], ChatSettings(thinking=True, temperature=0.2))
+        build_chat_request([Message.user("hi")], strict)
+    # The platform's default policy leaves the value out (and says so); vLLM sends it as given.
+    platform = build_chat_request(
+        [Message.user("hi")], ChatSettings(thinking=True, temperature=0.2)
+    )
+    assert "temperature" not in platform.body
+    assert platform.adjustments
     body = build_chat_request(
         [Message.user("hi")], ChatSettings(thinking=True, temperature=0.2, endpoint="vllm")
     ).body
