@@ -63,6 +63,22 @@ RUNS: tuple[Run, ...] = (
     ),
     Run("k3_features/kimi-k3", "tests/k3_features", "kimi-k3"),
     Run("k3_features/kimi-k3.1-pro", "tests/k3_features", "kimi-k3.1-pro"),
+    # The self-hosted dialects (issue 16), with the suite's own switch for open-weight servers.
+    *(
+        Run(
+            f"{suite.removeprefix('tests/')}/{model}/{dialect}",
+            suite,
+            model,
+            args=("--think-mode", "opensource"),
+            switches=(f"dialect={dialect}",),
+        )
+        for dialect in ("vllm", "sglang")
+        for suite, model in (
+            ("tests/params", "kimi-k2.6"),
+            ("tests/tool_call_json_schema", "kimi-k2.6"),
+            ("tests/k3_features", "kimi-k3"),
+        )
+    ),
 )
 _COLUMNS = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 
