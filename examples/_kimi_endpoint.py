@@ -30,9 +30,12 @@ def kimi_endpoint(say: Callable[[str], object] = print) -> Iterator[str]:
             "MOONSHOT_API_KEY is not set: using the embedded kimi-emulator at "
             f"{emulator.base_url} (offline, rule-based answers)."
         )
-        saved = {name: os.environ.get(name) for name in ("MOONSHOT_API_KEY", "MOONSHOT_BASE_URL")}
+        names = ("MOONSHOT_API_KEY", "MOONSHOT_BASE_URL", "MOONSHOT_ENDPOINT")
+        saved = {name: os.environ.get(name) for name in names}
         os.environ["MOONSHOT_API_KEY"] = emulator.api_key
         os.environ["MOONSHOT_BASE_URL"] = emulator.base_url
+        # The emulator speaks the platform's dialect: say so, as for any non-Moonshot host.
+        os.environ["MOONSHOT_ENDPOINT"] = "moonshot"
         try:
             yield emulator.base_url
         finally:

@@ -120,7 +120,10 @@ def main() -> None:
         for node in nodes[:3]:
             print(f"- [{node.metadata['page']}] {node.get_content()[:60]!r}")
             print(f"  questions: {node.metadata.get('questions_this_excerpt_can_answer')!r}")
-        failed = sum("questions_error" in node.metadata for node in nodes)
+        errors = [node for node in nodes if "questions_error" in node.metadata]
+        for node in errors[:3]:  # per-line failures are reported, never dropped
+            print(f"  failed [{node.metadata['page']}]: {node.metadata['questions_error']}")
+        failed = len(errors)
         cost = sum(node.metadata.get("estimated_cost_usd") or 0.0 for node in nodes)
         tokens = sum(node.metadata.get("tokens") or 0 for node in nodes)
         batch_ids = {

@@ -93,6 +93,22 @@ def test_another_host_without_endpoint_is_assumed_platform_and_said_once(monkeyp
         KimiClient(base_url="https://gpu-box.internal/v2")  # once per host
 
 
+def test_the_environment_names_the_endpoint_for_client_and_request(monkeypatch):
+    monkeypatch.setenv("MOONSHOT_API_KEY", "sk-test")
+    monkeypatch.setenv("MOONSHOT_ENDPOINT", "vllm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named, so nothing is assumed
+        client = KimiClient(base_url="https://gpu-box.internal/v1")
+    assert client.endpoint.id == "vllm"
+    request = build_chat_request(_history(), ChatSettings(thinking=True), tools=[WEATHER])
+    assert request.endpoint.id == "vllm"
+    assistant = next(m for m in request.body["messages"] if m["role"] == "assistant")
+    assert "reasoning" in assistant
+    monkeypatch.setenv("MOONSHOT_ENDPOINT", "vlm")
+    with pytest.raises(ValueError, match="endpoint='vlm' is not known"):
+        KimiClient(base_url="https://gpu-box.internal/v1")
+
+
 # ---- request building ----------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ dropped there).
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -242,12 +243,21 @@ _MOONSHOT_HOSTS = frozenset({"api.moonshot.ai", "api.moonshot.cn"})
 _warned: set[str] = set()
 
 
+def _from_environment() -> str | None:
+    return os.environ.get("MOONSHOT_ENDPOINT") or os.environ.get("KIMI_ENDPOINT") or None
+
+
 def get_endpoint(endpoint: str | EndpointProfile | None) -> EndpointProfile:
-    """The profile an ``endpoint=`` value names (None: the Moonshot platform).
+    """The profile an ``endpoint=`` value names.
+
+    None means ``MOONSHOT_ENDPOINT`` (then ``KIMI_ENDPOINT``) when set, else the Moonshot
+    platform.
 
     Raises:
         ValueError: An unknown name; the message lists the valid ones.
     """
+    if endpoint is None:
+        endpoint = _from_environment()
     if endpoint is None:
         return MOONSHOT
     if isinstance(endpoint, EndpointProfile):
@@ -262,9 +272,11 @@ def get_endpoint(endpoint: str | EndpointProfile | None) -> EndpointProfile:
 def resolve_endpoint(
     endpoint: str | EndpointProfile | None, base_url: str | None
 ) -> EndpointProfile:
-    """The endpoint of a client: the one given, or detected from the base URL where certain.
+    """The endpoint of a client: the one given, or set in the environment, or detected.
 
-    Only Moonshot's own hosts are certain. Any other base URL without ``endpoint=`` keeps the
+    ``MOONSHOT_ENDPOINT`` (then ``KIMI_ENDPOINT``) names it when ``endpoint`` is None, beside
+    ``MOONSHOT_BASE_URL``, so a deployment switches servers without code changes. Otherwise only
+    Moonshot's own hosts are certain. Any other base URL without ``endpoint=`` keeps the
     platform behaviour (today's default, and what kimi-emulator speaks unless started with a
     ``--dialect``) and says so once per host with an :class:`EndpointAssumedWarning`, instead of
     guessing from a port or a path.
@@ -274,6 +286,8 @@ def resolve_endpoint(
     """
     if endpoint is not None:
         return get_endpoint(endpoint)
+    if _from_environment():
+        return get_endpoint(None)
     host = (urlsplit(base_url or "").hostname or "").lower()
     if host in _MOONSHOT_HOSTS or not base_url:
         return MOONSHOT
