@@ -219,7 +219,7 @@ def test_knobs_reach_the_body(kimi_emulator: KimiEmulator) -> None:
         max_completion_tokens=2000,
         stop=["END"],
         prompt_cache_key="session-1",
-        model_kwargs={"safety_identifier": "user-hash"},
+        safety_identifier="user-hash",
     )
     assert model.max_tokens == 2000
     model.invoke("Hello")

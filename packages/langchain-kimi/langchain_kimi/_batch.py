@@ -17,10 +17,11 @@ from kimi_core import (
     BatchProgress,
     ChatRequest,
     KimiError,
+    ProgressOption,
     estimate_cost,
+    progress_callback,
 )
 from kimi_core import ChatResult as KimiResult
-from kimi_core.batch_progress import ProgressOption, progress_callback
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage

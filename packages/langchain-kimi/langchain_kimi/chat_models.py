@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from kimi_core import (
     DEFAULT_TIMEOUT,
+    SETTING_NAMES,
     ChatRequest,
     ChatSettings,
     KimiClient,
@@ -18,13 +18,15 @@ from kimi_core import (
     StreamDelta,
     ToolCall,
     WebSearch,
+    apply_overrides,
     build_chat_request,
     check_thinking_and_sampling,
+    closest_setting,
     get_endpoint,
     get_profile,
+    resolve_credentials,
 )
 from kimi_core import ChatResult as KimiResult
-from kimi_core.transport import resolve_credentials
 from langchain_core.language_models import (
     BaseChatModel,
     LangSmithParams,
@@ -75,33 +77,15 @@ __all__ = ["ChatKimi"]
 
 _translator.register()
 
-# Per-call kwargs that map onto ChatSettings fields of the same name.
-_SETTINGS = (
-    "thinking",
-    "preserve_thinking",
-    "reasoning_effort",
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "presence_penalty",
-    "frequency_penalty",
-    "prompt_cache_key",
-    "prompt_cache_options",
-    "stream_usage",
-    "tool_choice_policy",
-    "media",
-    "sampling_policy",
-)
-# Every knob of kimi-core's settings: per call or in model_kwargs, each goes through its checks
-# (n=2 in model_kwargs meets the one-answer guard instead of slipping into the body).
-_SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(ChatSettings)) - {
-    "model",
-    "extra_body",
-}
+# The settings that are fields of the same name here; `model` is `model_name` (alias `model`)
+# and `extra_body` is `model_kwargs` at construction, as in LangChain's other chat models.
+_SETTING_FIELDS = tuple(name for name in SETTING_NAMES if name not in ("model", "extra_body"))
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
 # Per-call kwargs that configure the client, not the body.
 _CLIENT_ARGS = ("timeout", "max_retries", "deadline")
+# Per-call kwargs langchain-core passes along that are not meant for the request.
+_CALL_ARGS = ("stream", "ls_structured_output_format")
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
@@ -204,7 +188,8 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         [block["type"] for block in msg.content_blocks]  # ['reasoning', 'text']
         ```
 
-        Per-call overrides work for every knob: `model.invoke("Hi", thinking=False)`.
+        Per-call overrides work for every setting, under its own name:
+        `model.invoke("Hi", thinking=False)`; a misspelt one raises `TypeError`.
 
     Stream:
         ```python
@@ -338,6 +323,16 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     """Omitted unless set."""
     stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
     """Stop sequences (at most five, 32 bytes each)."""
+    n: int | None = None
+    """Answers per request: only 1 (kimi-core returns one answer); omitted unless set."""
+    logprobs: bool | None = None
+    """Return token log probabilities (in `response_metadata["logprobs"]`)."""
+    top_logprobs: int | None = None
+    """Alternatives per token (0-20; needs `logprobs`)."""
+    safety_identifier: str | None = None
+    """A hashed end-user id."""
+    web_search_max_rounds: int = 8
+    """Round limit of the `$web_search` echo loop."""
     timeout: float | None = None
     """Seconds per request (default: kimi-core's, generous for long reasoning)."""
     max_retries: int = 2
@@ -364,9 +359,10 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     """A sampling value the model cannot take (`temperature=0` on a K-model): leave it out of the
     request (`"omit"`, reported in `response_metadata["adjustments"]`), or raise `ValueError`."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Other request body fields (e.g. `{"safety_identifier": "..."}`). Unknown constructor
-    arguments land here with a warning; kimi-core's settings (`n`, `logprobs`, ...) are checked
-    like the arguments, and fields kimi-core builds itself (`tools`, `stream`, ...) are refused."""
+    """Other request body fields (e.g. `{"top_k": 20}`); per call, `extra_body`. Unknown
+    constructor arguments land here with a warning. kimi-core's settings are arguments of their
+    own (where they are checked), so they and the fields kimi-core builds itself (`tools`,
+    `stream`, ...) are refused here."""
     use_batch_api: bool = False
     """Run `batch()`/`abatch()` through Kimi's Batch API (60 % of the price, results within the
     completion window) instead of concurrent online calls; `invoke` and `stream` stay online."""
@@ -443,8 +439,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             "base_url": self.base_url,
             "region": self.region,
             "endpoint": self.endpoint,
-            **{name: getattr(self, name) for name in _SETTINGS},
-            "stop": self.stop,
+            **{name: getattr(self, name) for name in _SETTING_FIELDS if name != "endpoint"},
             "model_kwargs": self.model_kwargs,
         }
 
@@ -520,39 +515,32 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         )
 
     def _settings(self, stop: list[str] | None, kwargs: Mapping[str, Any]) -> ChatSettings:
-        values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
-        values["model"] = self.model_name
-        values["stop"] = self.stop
-        values["endpoint"] = self.endpoint
+        values: dict[str, Any] = {name: getattr(self, name) for name in _SETTING_FIELDS}
+        settings = ChatSettings(
+            **values, model=self.model_name, extra_body=dict(self.model_kwargs) or None
+        )
+        overrides: dict[str, Any] = {}
         extra: dict[str, Any] = {}
-        for key, value in self.model_kwargs.items():
-            if key in _SETTING_FIELDS:
-                values[key] = value
-            else:
-                extra[key] = value
         for key, value in kwargs.items():
-            if key in _SETTING_FIELDS:
-                values[key] = value
-            elif key == "model":
-                values["model"] = value
+            if key in SETTING_NAMES:
+                overrides[key] = value
             elif key == "max_completion_tokens":
-                values["max_tokens"] = value
-            elif key == "extra_body":
-                extra.update(value or {})
-            elif key not in (
-                *_REQUEST_ARGS,
-                *_CLIENT_ARGS,
-                *BATCH_ARGS,
-                "stream",
-                "ls_structured_output_format",
-            ):
+                overrides["max_tokens"] = value
+            elif key in (*_REQUEST_ARGS, *_CLIENT_ARGS, *BATCH_ARGS, *_CALL_ARGS):
+                continue
+            elif closest_setting(key):
+                # A misspelt setting, not a body field: kimi-core refuses it with the fix.
+                overrides[key] = value
+            else:
+                # LangChain's habit (ChatOpenAI): other per-call kwargs are body fields.
                 extra[key] = value
+        if extra:
+            overrides["extra_body"] = {**extra, **(overrides.get("extra_body") or {})}
         if stop is not None:
-            values["stop"] = stop
+            overrides["stop"] = stop
         # LangChain's standard params use [] for "no stop sequences".
-        values["stop"] = values["stop"] or None
-        values["extra_body"] = extra or None
-        return ChatSettings(**values)
+        overrides["stop"] = overrides.get("stop", settings.stop) or None
+        return apply_overrides(settings, overrides)
 
     def _request(
         self,
@@ -1005,6 +993,9 @@ def _response_metadata(
     if adjustments:
         # What kimi-core changed to fit the model (e.g. a forced tool_choice sent as "auto").
         metadata["adjustments"] = list(adjustments)
+    if result.logprobs is not None:
+        # ChatOpenAI's place and shape: the choice's `logprobs` object.
+        metadata["logprobs"] = {"content": result.logprobs}
     if searches and result.web_searches:
         metadata["web_searches"] = [_search_metadata(search) for search in result.web_searches]
     return {key: value for key, value in metadata.items() if value is not None}

@@ -11,8 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kimi_core import FunctionTool, ImagePart, Message, TextPart, ToolCall, VideoPart
-from kimi_core.messages import Role
+from kimi_core import FunctionTool, ImagePart, Message, Role, TextPart, ToolCall, VideoPart
 from llama_index.core.base.llms.types import (
     AudioBlock,
     CachePoint,
