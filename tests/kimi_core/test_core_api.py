@@ -30,7 +30,8 @@ PUBLIC = {
     "UnsupportedFeatureError", "get_endpoint",
     # one settings vocabulary; what the adapters used to import from private modules (issue 17)
     "MANAGED_BODY_FIELDS", "SETTING_NAMES", "apply_overrides", "check_extra_body",
-    "closest_setting", "ProgressOption", "Role", "progress_callback", "resolve_credentials",
+    "closest_setting", "is_builtin_name", "ProgressOption", "Role", "progress_callback",
+    "resolve_credentials",
 }  # fmt: skip
 
 

@@ -220,13 +220,10 @@ def _builtin_records(message: AIMessage) -> list[Any]:
 
 
 def _builtin_call(record: Any) -> ToolCall:
-    function = record.get("function") if isinstance(record, Mapping) else None
-    if isinstance(function, Mapping):
-        call_id, name = record.get("id"), function.get("name")
-        arguments = function.get("arguments")
-        if isinstance(call_id, str) and isinstance(name, str) and isinstance(arguments, str):
-            return ToolCall(id=call_id, name=name, arguments=arguments, type="builtin_function")
-    raise ValueError(f"{_BUILTIN_SHAPE}; got {record!r}.")
+    try:
+        return ToolCall.from_wire(record, builtin=True)
+    except ValueError:
+        raise ValueError(f"{_BUILTIN_SHAPE}; got {record!r}.") from None
 
 
 def _call_id(call_id: str | None, name: str) -> str:

@@ -572,9 +572,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         if result.builtin_calls:
             # Unanswered builtin calls made next to client calls: kimi-core echoes them when this
             # message goes back into the history.
-            additional["builtin_tool_calls"] = [
-                _call_to_wire(call) for call in result.builtin_calls
-            ]
+            additional["builtin_tool_calls"] = [call.to_wire() for call in result.builtin_calls]
         return AIMessage(
             content=result.text,
             additional_kwargs=additional,
@@ -607,7 +605,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             if usage:
                 usage_metadata = _usage_metadata(result)
             if result.builtin_calls:
-                additional["builtin_tool_calls"] = [_call_to_wire(c) for c in result.builtin_calls]
+                additional["builtin_tool_calls"] = [c.to_wire() for c in result.builtin_calls]
         message = AIMessageChunk(
             content=delta.text or "",
             additional_kwargs=additional,
@@ -942,14 +940,6 @@ def _parse_tool_calls(calls: Sequence[ToolCall]) -> tuple[list[LCToolCall], list
                 invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=error)
             )
     return valid, invalid
-
-
-def _call_to_wire(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": call.type,
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
 
 
 def _usage_metadata(result: KimiResult) -> UsageMetadata | None:

@@ -55,6 +55,7 @@ from kimi_core.messages import (
     Tool,
     ToolCall,
     VideoPart,
+    is_builtin_name,
 )
 from kimi_core.pricing import estimate_cost
 from kimi_core.profiles import (
@@ -162,6 +163,7 @@ __all__ = [
     "fit_sampling",
     "get_endpoint",
     "get_profile",
+    "is_builtin_name",
     "messages_to_wire",
     "ms_url",
     "normalize_schema",

@@ -30,6 +30,7 @@ from kimi_core.media import (
     inline_remote_media,
     large_inline_media,
 )
+from kimi_core.messages import is_builtin_name
 from kimi_core.request import ChatRequest
 from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
@@ -172,7 +173,7 @@ class _Round:
     def _client_calls(self, chunks: Sequence[ToolCallChunk]) -> Sequence[ToolCallChunk]:
         kept = []
         for chunk in chunks:
-            if chunk.type == "builtin_function" or (chunk.name or "").startswith("$"):
+            if chunk.type == "builtin_function" or is_builtin_name(chunk.name or ""):
                 self.builtin.add(chunk.index)
             if chunk.index not in self.builtin:
                 kept.append(chunk)
