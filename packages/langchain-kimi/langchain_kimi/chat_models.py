@@ -15,9 +15,6 @@ from kimi_core import (
     KimiClient,
     MediaPolicy,
     SamplingPolicy,
-    StreamDelta,
-    ToolCall,
-    WebSearch,
     apply_overrides,
     build_chat_request,
     check_thinking_and_sampling,
@@ -35,13 +32,11 @@ from langchain_core.language_models import (
 )
 from langchain_core.messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
     convert_to_messages,
 )
-from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
     JsonOutputParser,
@@ -57,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from langchain_kimi import _translator
 from langchain_kimi._arguments import field_names, move_unknown_arguments
 from langchain_kimi._batch import BATCH_ARGS, BatchAPIMixin
-from langchain_kimi._convert import to_kimi_messages
+from langchain_kimi._convert import from_kimi_result, to_chunk, to_kimi_messages
 from langchain_kimi._errors import mapped_errors
 from langchain_kimi._structured import require_tool_call
 from langchain_kimi._tool_format import tool_to_wire
@@ -68,8 +63,6 @@ if TYPE_CHECKING:
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
     )
-    from langchain_core.messages import InvalidToolCall, UsageMetadata
-    from langchain_core.messages import ToolCall as LCToolCall
     from langchain_core.output_parsers import BaseOutputParser
     from langchain_core.tools import BaseTool
 
@@ -560,69 +553,6 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             warned=self._sampling_warned,
         )
 
-    # -- results ------------------------------------------------------------------------------
-
-    def _message(
-        self, result: KimiResult, *, usage: bool = True, adjustments: Sequence[str] = ()
-    ) -> AIMessage:
-        calls, invalid = _parse_tool_calls(result.tool_calls)
-        additional: dict[str, Any] = {}
-        if result.reasoning:
-            additional["reasoning_content"] = result.reasoning
-        if result.builtin_calls:
-            # Unanswered builtin calls made next to client calls: kimi-core echoes them when this
-            # message goes back into the history.
-            additional["builtin_tool_calls"] = [call.to_wire() for call in result.builtin_calls]
-        return AIMessage(
-            content=result.text,
-            additional_kwargs=additional,
-            tool_calls=calls,
-            invalid_tool_calls=invalid,
-            usage_metadata=_usage_metadata(result) if usage else None,
-            response_metadata=_response_metadata(result, adjustments, searches=True),
-            id=result.id,
-        )
-
-    def _chunk(
-        self,
-        delta: StreamDelta,
-        *,
-        usage: bool,
-        v1: _translator.BlockIndexer | None,
-        adjustments: Sequence[str] = (),
-    ) -> ChatGenerationChunk:
-        metadata: dict[str, Any] = {"model_provider": _translator.PROVIDER}
-        additional: dict[str, Any] = {}
-        if delta.reasoning:
-            additional["reasoning_content"] = delta.reasoning
-        if delta.event is not None:
-            metadata["web_searches"] = [_search_metadata(delta.event)]
-        result = delta.result
-        usage_metadata = None
-        if result is not None:
-            # The searches already went out one chunk each (delta.event).
-            metadata.update(_response_metadata(result, adjustments, searches=False))
-            if usage:
-                usage_metadata = _usage_metadata(result)
-            if result.builtin_calls:
-                additional["builtin_tool_calls"] = [c.to_wire() for c in result.builtin_calls]
-        message = AIMessageChunk(
-            content=delta.text or "",
-            additional_kwargs=additional,
-            tool_call_chunks=[
-                tool_call_chunk(name=c.name, args=c.arguments, id=c.id, index=c.index)
-                for c in delta.tool_call_chunks
-            ],
-            usage_metadata=usage_metadata,
-            response_metadata=metadata,
-            chunk_position="last" if result is not None else None,
-        )
-        if v1 is not None:
-            # v1 output: content as standard blocks, numbered per stream (see BlockIndexer).
-            message.content = v1.assign(_translator.translate_content_chunk(message))  # type: ignore[assignment]
-            message.response_metadata["output_version"] = "v1"
-        return ChatGenerationChunk(message=message)
-
     def _indexer(self) -> _translator.BlockIndexer | None:
         return _translator.BlockIndexer() if self.output_version == "v1" else None
 
@@ -665,16 +595,14 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         with mapped_errors():
             if not streams:
                 result = self._client_for(kwargs).complete(request)
-                return _chat_result(self._message(result, adjustments=request.adjustments))
+                return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             with self._client_for(kwargs).stream(request) as stream:
                 for delta in stream:
                     # Chunks are built only for listeners; kimi-core accumulates the result.
                     if run_manager and run_manager.handlers:
-                        chunk = self._chunk(
-                            delta, usage=usage, v1=v1, adjustments=request.adjustments
-                        )
+                        chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                         chunk.message.id = run_id
                         run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
             return self._streamed_result(stream.result, run_id, kwargs, request)
@@ -691,15 +619,13 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         with mapped_errors():
             if not streams:
                 result = await self._client_for(kwargs).acomplete(request)
-                return _chat_result(self._message(result, adjustments=request.adjustments))
+                return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
                     if run_manager and run_manager.handlers:
-                        chunk = self._chunk(
-                            delta, usage=usage, v1=v1, adjustments=request.adjustments
-                        )
+                        chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                         chunk.message.id = run_id
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
             return self._streamed_result(stream.result, run_id, kwargs, request)
@@ -714,7 +640,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         if result is None:  # pragma: no cover - kimi-core always ends a stream with its result
             msg = "the stream ended without a result"
             raise RuntimeError(msg)
-        message = self._message(
+        message = from_kimi_result(
             result, usage=self._wants_usage(kwargs), adjustments=request.adjustments
         )
         # Same id as the streamed chunks, so stream consumers (LangGraph) see one message.
@@ -732,7 +658,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         usage, v1 = self._wants_usage(kwargs), self._indexer()
         with mapped_errors(), self._client_for(kwargs).stream(request) as stream:
             for delta in stream:
-                chunk = self._chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
+                chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                 if run_manager:
                     run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
                 yield chunk
@@ -749,7 +675,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         with mapped_errors():
             async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
-                    chunk = self._chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
+                    chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                     if run_manager:
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
                     yield chunk
@@ -918,77 +844,6 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
 
 def _chat_result(message: AIMessage) -> ChatResult:
     return ChatResult(generations=[ChatGeneration(message=message)])
-
-
-def _parse_tool_calls(calls: Sequence[ToolCall]) -> tuple[list[LCToolCall], list[InvalidToolCall]]:
-    valid: list[LCToolCall] = []
-    invalid: list[InvalidToolCall] = []
-    for call in calls:
-        try:
-            # A call without arguments may come as "" rather than "{}".
-            args = json.loads(call.arguments) if call.arguments.strip() else {}
-        except ValueError as exc:
-            invalid.append(
-                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc))
-            )
-            continue
-        if isinstance(args, dict):
-            valid.append(tool_call(name=call.name, args=args, id=call.id))
-        else:
-            error = f"arguments are a JSON {type(args).__name__}, not an object"
-            invalid.append(
-                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=error)
-            )
-    return valid, invalid
-
-
-def _usage_metadata(result: KimiResult) -> UsageMetadata | None:
-    usage = result.usage
-    if usage is None:
-        return None
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "total_tokens": usage.total_tokens,
-        "input_token_details": {"cache_read": usage.cached_tokens},
-        "output_token_details": {"reasoning": usage.reasoning_tokens},
-    }
-
-
-def _search_metadata(search: WebSearch) -> dict[str, Any]:
-    try:
-        arguments = json.loads(search.arguments)
-    except ValueError:
-        arguments = {"raw": search.arguments}
-    return {
-        "id": search.call_id,
-        "name": "$web_search",
-        "arguments": arguments if isinstance(arguments, dict) else {"raw": arguments},
-        "search_tokens": search.search_tokens,
-        "round": search.round,
-    }
-
-
-def _response_metadata(
-    result: KimiResult, adjustments: Sequence[str], *, searches: bool
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "model_provider": _translator.PROVIDER,
-        "model_name": result.model,
-        "finish_reason": result.finish_reason,
-        "id": result.id,
-        "request_id": result.request_id,
-        "system_fingerprint": result.system_fingerprint,
-    }
-    if adjustments:
-        # What kimi-core changed to fit the model (e.g. a forced tool_choice sent as "auto").
-        metadata["adjustments"] = list(adjustments)
-    if result.logprobs is not None:
-        # ChatOpenAI's place and shape: the choice's `logprobs` object.
-        metadata["logprobs"] = {"content": result.logprobs}
-    if searches and result.web_searches:
-        metadata["web_searches"] = [_search_metadata(search) for search in result.web_searches]
-    return {key: value for key, value in metadata.items() if value is not None}
 
 
 def _tool_choice(choice: str | bool | dict[str, Any]) -> str | dict[str, Any]:
