@@ -40,6 +40,7 @@ from kimi_core.tokens import ESTIMATE_PATH, estimate_body, total_tokens
 from kimi_core.transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     Pool,
+    PoolKey,
     acheck_response,
     aread_capped,
     check_response,
@@ -500,6 +501,14 @@ class KimiClient:
 
     def __repr__(self) -> str:
         return f"KimiClient(base_url={self.base_url!r}, api_key='**********')"
+
+    @property
+    def account(self) -> tuple[str, str]:
+        """Whom this client acts for, without its key: ``(base_url, SHA-256 of the key)``.
+
+        What is scoped to one account (an uploaded file id) is cached under this.
+        """
+        return self.base_url, PoolKey.make(self.base_url, self._key.value, 0, None).key_digest
 
     # -- transport -------------------------------------------------------------------------
 
