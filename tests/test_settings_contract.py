@@ -9,6 +9,10 @@ The one documented exception: at construction, ``extra_body`` is spelt the frame
 ``model_kwargs`` on ``ChatKimi`` (as on ``ChatOpenAI``) and ``additional_kwargs`` on ``Kimi``
 (as on ``OpenAILike``); per call it is ``extra_body`` in both. ``ChatKimi``'s ``model`` is the
 field ``model_name`` with the argument name ``model``, so the argument has the same name.
+
+The settings are read through each adapter's ``_settings``, the one place each builds them for
+a request; that they then reach the wire is tested through the emulator in
+``test_lc_settings_vocab.py`` / ``test_li_settings_vocab.py`` and the adapters' other tests.
 """
 
 from __future__ import annotations
