@@ -264,9 +264,12 @@ def _calls_from_wire(raw: Any, *, builtin: bool = False) -> list[ToolCall]:
                 "function": {"name": data.get("name"), "arguments": data.get("input")},
             }
         try:
-            calls.append(ToolCall.from_wire(data, builtin=builtin))
+            call = ToolCall.from_wire(data, builtin=builtin)
         except ValueError:
             raise ValueError(f"{_WIRE_CALLS_SHAPE}; got {item!r}.") from None
+        # A history written by another model may leave out the arguments of a call without any.
+        call.arguments = call.arguments or "{}"
+        calls.append(call)
     return calls
 
 
