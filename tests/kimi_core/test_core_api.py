@@ -28,6 +28,10 @@ PUBLIC = {
     # endpoint profiles (issue 16)
     "ENDPOINTS", "EmptyAnswerError", "EndpointAssumedWarning", "EndpointProfile",
     "UnsupportedFeatureError", "get_endpoint",
+    # one settings vocabulary; what the adapters used to import from private modules (issue 17)
+    "MANAGED_BODY_FIELDS", "SETTING_NAMES", "apply_overrides", "check_extra_body",
+    "closest_setting", "is_builtin_name", "ProgressOption", "Role", "progress_callback",
+    "resolve_credentials",
 }  # fmt: skip
 
 

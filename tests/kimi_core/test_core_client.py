@@ -66,14 +66,14 @@ def test_complete_sends_a_non_stream_body_even_from_a_stream_request(client, kim
 
 
 def test_streamed_tool_calls_assemble(client, kimi_emulator):
-    from kimi_emulator import ToolCall as EmuToolCall
+    from kimi_emulator import ScriptedToolCall
 
     kimi_emulator.script(
         Reply(
             reasoning="two calls",
             tool_calls=[
-                EmuToolCall("get_weather", {"city": "Paris"}),
-                EmuToolCall("get_time", {"zone": "UTC"}),
+                ScriptedToolCall("get_weather", {"city": "Paris"}),
+                ScriptedToolCall("get_time", {"zone": "UTC"}),
             ],
         )
     )

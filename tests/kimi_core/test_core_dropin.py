@@ -103,6 +103,7 @@ def test_n_guard_holds_for_models_with_free_sampling() -> None:
 
 
 def test_unknown_extra_fields_still_pass(client: KimiClient, kimi_emulator: KimiEmulator) -> None:
-    request = build_chat_request(_HI, ChatSettings(extra_body={"safety_identifier": "u1"}))
+    # safety_identifier, the example here before, is a setting: extra_body may not shadow it.
+    request = build_chat_request(_HI, ChatSettings(extra_body={"top_k": 20}))
     client.complete(request)
-    assert kimi_emulator.chat_requests[-1]["safety_identifier"] == "u1"
+    assert kimi_emulator.chat_requests[-1]["top_k"] == 20

@@ -30,8 +30,7 @@ from kimi_core import (
     get_endpoint,
 )
 from kimi_core import endpoints as endpoints_module
-from kimi_emulator import Reply
-from kimi_emulator import ToolCall as ScriptedCall
+from kimi_emulator import Reply, ScriptedToolCall
 
 WEATHER = FunctionTool(
     "get_weather",
@@ -262,7 +261,7 @@ def test_self_hosted_answers_are_read_from_their_fields(kimi_emulator_dialect, e
     emulator.script(
         Reply(
             reasoning="Need the weather.",
-            tool_calls=[ScriptedCall("get_weather", {"city": "Oslo"})],
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Oslo"})],
         )
     )
     settings = ChatSettings(thinking=True, endpoint=endpoint)

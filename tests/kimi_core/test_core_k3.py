@@ -19,8 +19,7 @@ from kimi_core import (
     get_profile,
 )
 from kimi_core.profiles import register_profiles
-from kimi_emulator import KimiEmulator, Reply
-from kimi_emulator import ToolCall as ScriptedCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 
 WEATHER = FunctionTool(
     "get_weather",
@@ -456,7 +455,7 @@ def test_web_search_loop_echoes_each_round_with_a_repeated_id(client, kimi_emula
             Reply(
                 reasoning=f"Search {search_id}.",
                 tool_calls=[
-                    ScriptedCall(
+                    ScriptedToolCall(
                         "$web_search", arguments, id="web_search:0", type="builtin_function"
                     )
                 ],

@@ -450,10 +450,10 @@ def test_web_search_with_thinking_on_retired_k25_rejected():
 
 
 def test_extra_body_and_cache_key_pass_through(client, kimi_emulator):
-    settings = ChatSettings(prompt_cache_key="session-1", extra_body={"safety_identifier": "u1"})
+    settings = ChatSettings(prompt_cache_key="session-1", extra_body={"top_k": 20})
     body = _send(client, kimi_emulator, [Message.user("x")], settings)
     assert body["prompt_cache_key"] == "session-1"
-    assert body["safety_identifier"] == "u1"
+    assert body["top_k"] == 20
 
 
 def test_inline_media_over_the_request_limit_is_refused(monkeypatch):

@@ -15,8 +15,7 @@ from kimi_core import (
     ToolCall,
     build_chat_request,
 )
-from kimi_emulator import Reply
-from kimi_emulator import ToolCall as EmuToolCall
+from kimi_emulator import Reply, ScriptedToolCall
 
 
 def _search_request(stream: bool = False, **settings) -> kimi_core.ChatRequest:
@@ -174,7 +173,7 @@ async def test_web_search_async_results_keep_every_rounds_reasoning(client, kimi
 
 def test_builtin_and_function_call_together_return_to_the_caller(client, kimi_emulator):
     search = Reply.web_search("x").tool_calls[0]
-    kimi_emulator.script(Reply(tool_calls=[search, EmuToolCall("lookup", {"q": 1})]))
+    kimi_emulator.script(Reply(tool_calls=[search, ScriptedToolCall("lookup", {"q": 1})]))
     request = build_chat_request(
         [Message.user("x")],
         ChatSettings(thinking=False),
@@ -204,7 +203,7 @@ def test_formula_tools_and_fiber(client, kimi_emulator):
     toolset = client.formulas.load(["moonshot/web-search:latest", "moonshot/date:latest"])
     assert "web_search" in toolset.uris
     assert toolset.uris["web_search"] == "moonshot/web-search:latest"
-    kimi_emulator.script(Reply(tool_calls=[EmuToolCall("web_search", {"query": "kimi"})]))
+    kimi_emulator.script(Reply(tool_calls=[ScriptedToolCall("web_search", {"query": "kimi"})]))
     request = build_chat_request([Message.user("search kimi")], ChatSettings(), tools=toolset.tools)
     result = client.complete(request)
     [call] = result.tool_calls
@@ -346,7 +345,9 @@ async def test_models_balance_and_refresh(client, kimi_emulator):
 @pytest.mark.parametrize("model", ["kimi-k2.6", "kimi-k2.7-code", "kimi-k3"])
 def test_agent_loop_round_trips_reasoning(client, kimi_emulator, model):
     kimi_emulator.script(
-        Reply(reasoning="I need the weather.", tool_calls=[EmuToolCall("get_weather", {"c": 1})])
+        Reply(
+            reasoning="I need the weather.", tool_calls=[ScriptedToolCall("get_weather", {"c": 1})]
+        )
     )
     kimi_emulator.script(Reply(content="It is sunny.", reasoning="Now answer."))
     tool = FunctionTool("get_weather", "weather", {"type": "object", "properties": {}})

@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 import pytest
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 
 
 def ask(text: str) -> list[dict[str, Any]]:
@@ -122,7 +122,10 @@ def test_stop_ends_generation_before_later_tool_calls(
     client: openai.OpenAI, kimi_emulator: KimiEmulator
 ) -> None:
     kimi_emulator.script(
-        Reply(content="Let me check. END", tool_calls=[ToolCall("get_weather", {"location": "X"})])
+        Reply(
+            content="Let me check. END",
+            tool_calls=[ScriptedToolCall("get_weather", {"location": "X"})],
+        )
     )
     reply = client.chat.completions.create(
         model="kimi-k2.6",

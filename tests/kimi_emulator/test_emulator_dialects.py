@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kimi_emulator import Reply, ToolCall
+from kimi_emulator import Reply, ScriptedToolCall
 
 USER = [{"role": "user", "content": "What is 2 + 2?"}]
 WEATHER = {
@@ -26,7 +26,10 @@ def served(request, kimi_emulator_dialect, raw_for):
 def test_answers_carry_reasoning_in_the_servers_field_and_usage_at_top_level(served):
     name, emulator, raw = served
     emulator.script(
-        Reply(reasoning="Look it up.", tool_calls=[ToolCall("get_weather", {"city": "Oslo"})] * 2)
+        Reply(
+            reasoning="Look it up.",
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Oslo"})] * 2,
+        )
     )
     body = raw.chat({"model": "kimi-k2.6", "messages": USER, "tools": [WEATHER]}).json()
     choice = body["choices"][0]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kimi_emulator import EmulatorConfig, Fault, KimiEmulator, Reply, ToolCall
+from kimi_emulator import EmulatorConfig, Fault, KimiEmulator, Reply, ScriptedToolCall
 from moonshot_recordings import RECORDINGS, recording_files
 
 AUGUST = datetime(2026, 8, 25, 12, 0, tzinfo=UTC)
@@ -182,7 +182,7 @@ CASES: dict[str, Case] = {
     alt("828548096f3d338006f2c00419d0fbcc7b95c8fc", "moonshotai-metadata-live.json"): Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER]),
         script=Reply(
-            tool_calls=[ToolCall("get_weather", {"city": "Paris"})],
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Paris"})],
             finish_reason="stop",
             no_reasoning=True,
         ),
@@ -425,7 +425,7 @@ CASES: dict[str, Case] = {
     alt("828548096f3d338006f2c00419d0fbcc7b95c8fc", "moonshotai-metadata-live.chunks.txt"): Case(
         k3("Use get_weather for Paris.", tools=[GET_WEATHER], **STREAM_USAGE),
         script=Reply(
-            tool_calls=[ToolCall("get_weather", {"city": "Paris"})],
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Paris"})],
             finish_reason="stop",
             no_reasoning=True,
             usage={
@@ -464,7 +464,9 @@ CASES: dict[str, Case] = {
             **STREAM_USAGE,
         },
         august=True,
-        script=Reply(reasoning="", tool_calls=[ToolCall("weather", {"location": "San Francisco"})]),
+        script=Reply(
+            reasoning="", tool_calls=[ScriptedToolCall("weather", {"location": "San Francisco"})]
+        ),
     ),
     "moonshotai-stream-indexless-tool-calls.chunks.txt": Case(
         {

@@ -8,7 +8,7 @@ from typing import Any
 
 import openai
 import pytest
-from kimi_emulator import SIZE_HEADER, KimiEmulator, Reply, ToolCall
+from kimi_emulator import SIZE_HEADER, KimiEmulator, Reply, ScriptedToolCall
 
 WEATHER = {
     "type": "function",
@@ -450,7 +450,7 @@ def test_scripted_reply_controls_every_field(raw: Any, kimi_emulator: KimiEmulat
         Reply(
             content="hello world",
             reasoning="abc",
-            tool_calls=[ToolCall(name="f", arguments={"x": 1})],
+            tool_calls=[ScriptedToolCall(name="f", arguments={"x": 1})],
             finish_reason="stop",
             usage=usage,
             reasoning_chunks=["a", "bc"],

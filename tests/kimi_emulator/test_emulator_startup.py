@@ -25,7 +25,7 @@ def test_public_api_is_pinned() -> None:
         "RecordedRequest",
         "Reply",
         "SIZE_HEADER",
-        "ToolCall",
+        "ScriptedToolCall",
     ]
 
 

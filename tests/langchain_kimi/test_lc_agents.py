@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from kimi_core import REASONING_PLACEHOLDER, QuotaExhaustedError
-from kimi_emulator import Fault, KimiEmulator, Reply, ToolCall
+from kimi_emulator import Fault, KimiEmulator, Reply, ScriptedToolCall
 from langchain.agents import create_agent
 from langchain.agents.middleware import ModelRetryMiddleware, SummarizationMiddleware
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
@@ -34,13 +34,14 @@ def _model(emu: KimiEmulator, **kwargs: Any) -> ChatKimi:
 def _script_two_tool_steps(emu: KimiEmulator) -> None:
     emu.script(
         Reply(
-            reasoning="First the weather.", tool_calls=[ToolCall("get_weather", {"city": "Oslo"})]
+            reasoning="First the weather.",
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Oslo"})],
         )
     )
     emu.script(
         Reply(
             reasoning="Now convert 21 C.",
-            tool_calls=[ToolCall("to_fahrenheit", {"celsius": 21})],
+            tool_calls=[ScriptedToolCall("to_fahrenheit", {"celsius": 21})],
         )
     )
 
@@ -89,7 +90,7 @@ def test_langgraph_messages_stream_reasoning_before_text(kimi_emulator: KimiEmul
     kimi_emulator.script(
         Reply(
             reasoning="Looking it up.",
-            tool_calls=[ToolCall("get_weather", {"city": "Oslo"})],
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Oslo"})],
             chunk_size=4,
         )
     )
@@ -129,7 +130,9 @@ class Forecast(BaseModel):
 
 def test_agent_response_format_with_thinking_on(kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(
-        Reply(reasoning="Need data.", tool_calls=[ToolCall("get_weather", {"city": "Oslo"})])
+        Reply(
+            reasoning="Need data.", tool_calls=[ScriptedToolCall("get_weather", {"city": "Oslo"})]
+        )
     )
     kimi_emulator.script(Reply(content='{"city": "Oslo", "celsius": 21}', reasoning="Done."))
     agent = create_agent(_model(kimi_emulator), tools=[get_weather], response_format=Forecast)

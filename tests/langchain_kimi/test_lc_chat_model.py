@@ -15,6 +15,7 @@ from langchain_core.language_models import chat_models as chat_models_module
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_kimi import ChatKimi
+from langchain_kimi import chat_models as chat_models_module_kimi
 
 
 def _model(emu: KimiEmulator, **kwargs: Any) -> ChatKimi:
@@ -219,7 +220,7 @@ def test_knobs_reach_the_body(kimi_emulator: KimiEmulator) -> None:
         max_completion_tokens=2000,
         stop=["END"],
         prompt_cache_key="session-1",
-        model_kwargs={"safety_identifier": "user-hash"},
+        safety_identifier="user-hash",
     )
     assert model.max_tokens == 2000
     model.invoke("Hello")
@@ -438,7 +439,7 @@ def test_streamed_invoke_without_listeners_builds_no_chunks(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a chunk was built with nobody listening")
 
-    monkeypatch.setattr(ChatKimi, "_chunk", refuse)
+    monkeypatch.setattr(chat_models_module_kimi, "to_chunk", refuse)
     kimi_emulator.script(Reply(content="quiet", reasoning="r", chunk_size=1))
     result = _model(kimi_emulator, streaming=True).invoke("Hello")
     assert result.text == "quiet"

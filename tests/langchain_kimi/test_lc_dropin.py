@@ -385,11 +385,8 @@ def test_unknown_argument_moves_into_model_kwargs_with_a_warning(
 
 
 def test_unknown_n_is_checked_not_ignored(kimi_emulator: KimiEmulator) -> None:
-    # Was: ChatKimi(n=3) accepted, n never sent. Now it lands in model_kwargs and meets the checks.
-    with (
-        pytest.warns(UserWarning, match="'n' is not a ChatKimi parameter"),
-        pytest.raises(ValueError, match="only accepts n=1"),
-    ):
+    # Was: ChatKimi(n=3) accepted, n never sent. Now n is a setting, checked at construction.
+    with pytest.raises(ValueError, match="only accepts n=1"):
         _model(kimi_emulator, n=3)
     assert kimi_emulator.chat_requests == []
 
@@ -399,7 +396,7 @@ def test_model_kwargs_n_cannot_slip_past_the_guard(
     kimi_emulator: KimiEmulator, model_name: str
 ) -> None:
     # Was: the n=1 guard ran before model_kwargs were merged, so n=2 was sent.
-    with pytest.raises(ValueError, match=r"n=1|n=2 is not supported"):
+    with pytest.raises(ValueError, match="'n': use n"):
         _model(kimi_emulator, model=model_name, model_kwargs={"n": 2})
     with pytest.raises(ValueError, match=r"n=1|n=2 is not supported"):
         _model(kimi_emulator, model=model_name).invoke("Hello", n=2)
@@ -424,13 +421,16 @@ def test_model_kwargs_may_not_set_managed_fields(
     assert kimi_emulator.chat_requests == []
 
 
-def test_kimi_settings_in_model_kwargs_reach_the_body_checked(kimi_emulator: KimiEmulator) -> None:
-    model = _model(kimi_emulator, model_kwargs={"safety_identifier": "u1", "logprobs": True})
+def test_kimi_settings_are_arguments_checked_not_model_kwargs(kimi_emulator: KimiEmulator) -> None:
+    # Every kimi-core setting is a ChatKimi argument; model_kwargs may not shadow one (issue 17).
+    model = _model(kimi_emulator, safety_identifier="u1", logprobs=True)
     model.invoke("Hello")
     body = kimi_emulator.chat_requests[-1]
     assert (body["safety_identifier"], body["logprobs"]) == ("u1", True)
     with pytest.raises(ValueError, match="top_logprobs needs logprobs=True"):
-        _model(kimi_emulator, model_kwargs={"top_logprobs": 3}).invoke("Hello")
+        _model(kimi_emulator, top_logprobs=3).invoke("Hello")
+    with pytest.raises(ValueError, match="'safety_identifier': use safety_identifier"):
+        _model(kimi_emulator, model_kwargs={"safety_identifier": "u1"})
 
 
 # -- 3. habits from other providers ---------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from kimi_core import EmptyAnswerError, UnsupportedFeatureError
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
@@ -42,10 +42,15 @@ def _model(emulator: KimiEmulator, endpoint: str, **kwargs) -> ChatKimi:
 
 def _script(emulator: KimiEmulator) -> None:
     emulator.script(
-        Reply(reasoning="Oslo first.", tool_calls=[ToolCall("get_weather", {"city": "Oslo"})])
+        Reply(
+            reasoning="Oslo first.", tool_calls=[ScriptedToolCall("get_weather", {"city": "Oslo"})]
+        )
     )
     emulator.script(
-        Reply(reasoning="Now Bergen.", tool_calls=[ToolCall("get_weather", {"city": "Bergen"})])
+        Reply(
+            reasoning="Now Bergen.",
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Bergen"})],
+        )
     )
     emulator.script(Reply(reasoning="Compare.", content="Bergen is warmer.", chunk_size=3))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from langchain.agents import create_agent
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
@@ -80,7 +80,7 @@ def test_formula_tools_in_an_agent(kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(
         Reply(
             reasoning="Fetch the page.",
-            tool_calls=[ToolCall("fetch", {"url": "https://example.com/"})],
+            tool_calls=[ScriptedToolCall("fetch", {"url": "https://example.com/"})],
         )
     )
     model = ChatKimi(base_url=kimi_emulator.base_url, api_key=kimi_emulator.api_key)

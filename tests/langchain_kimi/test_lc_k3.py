@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ModelRequest
 from langchain_core.messages import (
@@ -228,13 +228,15 @@ def test_an_agent_loads_tools_mid_conversation(kimi_emulator):
     kimi_emulator.script(
         Reply(
             reasoning="I need the weather tools first.",
-            tool_calls=[ToolCall("load_weather_tools", {}, id="functions.load_weather_tools:0")],
+            tool_calls=[
+                ScriptedToolCall("load_weather_tools", {}, id="functions.load_weather_tools:0")
+            ],
         )
     )
     kimi_emulator.script(
         Reply(
             reasoning="Now I can ask for the weather.",
-            tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id=REPEATED_ID)],
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Paris"}, id=REPEATED_ID)],
         )
     )
     history: list[BaseMessage] = [HumanMessage("What is the weather in Paris?")]
@@ -384,13 +386,15 @@ def test_a_create_agent_loads_tools_mid_conversation(kimi_emulator):
     kimi_emulator.script(
         Reply(
             reasoning="Load the weather tools.",
-            tool_calls=[ToolCall("load_weather_tools", {}, id="functions.load_weather_tools:0")],
+            tool_calls=[
+                ScriptedToolCall("load_weather_tools", {}, id="functions.load_weather_tools:0")
+            ],
         )
     )
     kimi_emulator.script(
         Reply(
             reasoning="Ask for the weather.",
-            tool_calls=[ToolCall("get_weather", {"city": "Oslo"}, id=REPEATED_ID)],
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Oslo"}, id=REPEATED_ID)],
         )
     )
     agent = create_agent(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from kimi_core import REASONING_PLACEHOLDER
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_kimi import ChatKimi
 
@@ -99,7 +99,7 @@ def test_two_step_tool_loop_round_trips_its_own_reasoning(
     kimi_emulator: KimiEmulator, output_version: str | None
 ) -> None:
     kimi_emulator.script(
-        Reply(reasoning="Need the adder.", tool_calls=[ToolCall("add", {"a": 2, "b": 3})])
+        Reply(reasoning="Need the adder.", tool_calls=[ScriptedToolCall("add", {"a": 2, "b": 3})])
     )
     model = _model(kimi_emulator, output_version=output_version).bind_tools([_add_tool()])
     messages: list[Any] = [HumanMessage("What is 2 + 3?")]
@@ -131,7 +131,7 @@ def test_builtin_calls_made_next_to_client_calls_are_echoed_on_the_next_turn(
     search = Reply.web_search("kimi news").tool_calls
     assert search is not None
     kimi_emulator.script(
-        Reply(reasoning="Both.", tool_calls=[*search, ToolCall("add", {"a": 1, "b": 1})])
+        Reply(reasoning="Both.", tool_calls=[*search, ScriptedToolCall("add", {"a": 1, "b": 1})])
     )
     model = _model(kimi_emulator).bind_tools([_add_tool(), {"type": "web_search"}])
     first = model.invoke("Search kimi news and add 1 + 1")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from langchain_core.exceptions import ModelNotFoundError
 from langchain_kimi import ChatKimi
 from pydantic import BaseModel, Field
@@ -77,7 +77,7 @@ def test_brain_fills_a_schema_end_to_end(kimi_emulator: KimiEmulator) -> None:
 def test_function_calling_forces_the_tool_only_where_allowed(
     kimi_emulator: KimiEmulator, thinking: bool | None, choice: Any
 ) -> None:
-    kimi_emulator.script(Reply(tool_calls=[ToolCall("Pair", _ANSWER)]))
+    kimi_emulator.script(Reply(tool_calls=[ScriptedToolCall("Pair", _ANSWER)]))
     structured = _model(kimi_emulator, thinking=thinking).with_structured_output(
         Pair, method="function_calling"
     )
@@ -109,7 +109,7 @@ def test_include_raw_reports_parsing_errors(kimi_emulator: KimiEmulator) -> None
 def test_models_without_json_schema_default_to_function_calling(
     kimi_emulator: KimiEmulator,
 ) -> None:
-    kimi_emulator.script(Reply(tool_calls=[ToolCall("Pair", _ANSWER)]))
+    kimi_emulator.script(Reply(tool_calls=[ScriptedToolCall("Pair", _ANSWER)]))
     model = _model(kimi_emulator, model="kimi-k2-0905-preview")
     # Retired model: the emulator answers 404, so only the request is checked.
     with pytest.raises(ModelNotFoundError, match=r"retired on 2026-05-25; use 'kimi-k2\.6'"):

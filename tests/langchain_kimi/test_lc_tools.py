@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from langchain_core.messages import AIMessageChunk
 from langchain_core.tools import tool
 from langchain_kimi import ChatKimi
@@ -139,7 +139,10 @@ def test_forced_choice_can_raise_instead_of_downgrading(kimi_emulator: KimiEmula
 
 
 def test_parallel_calls_parse_and_stream_as_chunks(kimi_emulator: KimiEmulator) -> None:
-    calls = [ToolCall("GetWeather", {"city": "Paris"}), ToolCall("get_time", {"zone": "UTC"})]
+    calls = [
+        ScriptedToolCall("GetWeather", {"city": "Paris"}),
+        ScriptedToolCall("get_time", {"zone": "UTC"}),
+    ]
     model = _model(kimi_emulator).bind_tools([GetWeather, get_time])
     kimi_emulator.script(Reply(reasoning="Two calls.", tool_calls=calls))
     message = model.invoke("Weather in Paris and time in UTC")
@@ -163,7 +166,10 @@ def test_parallel_calls_parse_and_stream_as_chunks(kimi_emulator: KimiEmulator) 
 
 
 def test_v1_stream_keeps_parallel_calls_apart(kimi_emulator: KimiEmulator) -> None:
-    calls = [ToolCall("GetWeather", {"city": "Rome"}), ToolCall("get_time", {"zone": "CET"})]
+    calls = [
+        ScriptedToolCall("GetWeather", {"city": "Rome"}),
+        ScriptedToolCall("get_time", {"zone": "CET"}),
+    ]
     kimi_emulator.script(Reply(reasoning="Both.", tool_calls=calls, chunk_size=2))
     model = _model(kimi_emulator, output_version="v1").bind_tools([GetWeather, get_time])
     chunks = list(model.stream("Weather in Rome and time in CET"))
@@ -180,7 +186,7 @@ def test_v1_stream_keeps_parallel_calls_apart(kimi_emulator: KimiEmulator) -> No
 
 
 def test_bad_arguments_become_invalid_tool_calls(kimi_emulator: KimiEmulator) -> None:
-    kimi_emulator.script(Reply(tool_calls=[ToolCall("GetWeather", '{"city": "Par')]))
+    kimi_emulator.script(Reply(tool_calls=[ScriptedToolCall("GetWeather", '{"city": "Par')]))
     message = _model(kimi_emulator).bind_tools([GetWeather]).invoke("Weather?")
     assert message.tool_calls == []
     assert message.invalid_tool_calls[0]["name"] == "GetWeather"
@@ -188,7 +194,7 @@ def test_bad_arguments_become_invalid_tool_calls(kimi_emulator: KimiEmulator) ->
 
 
 def test_call_without_arguments(kimi_emulator: KimiEmulator) -> None:
-    kimi_emulator.script(Reply(tool_calls=[ToolCall("ping", "")]))
+    kimi_emulator.script(Reply(tool_calls=[ScriptedToolCall("ping", "")]))
     message = _model(kimi_emulator).bind_tools([_RAW]).invoke("ping")
     assert message.tool_calls[0]["args"] == {}
 
@@ -270,7 +276,10 @@ async def test_web_search_async(kimi_emulator: KimiEmulator) -> None:
 
 def test_stream_events_v3_with_a_search_and_parallel_calls(kimi_emulator: KimiEmulator) -> None:
     kimi_emulator.script(Reply.web_search("kimi", reasoning="Search first."))
-    calls = [ToolCall("get_time", {"zone": "UTC"}), ToolCall("get_time", {"zone": "CET"})]
+    calls = [
+        ScriptedToolCall("get_time", {"zone": "UTC"}),
+        ScriptedToolCall("get_time", {"zone": "CET"}),
+    ]
     kimi_emulator.script(Reply(reasoning="Now the times.", tool_calls=calls, chunk_size=3))
     model = _model(kimi_emulator).bind_tools([{"type": "web_search"}, get_time])
     stream = model.stream_events("Search, then the time in UTC and CET", version="v3")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 from kimi_core import REASONING_PLACEHOLDER
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -264,7 +264,10 @@ def test_function_mode_stream_reads_the_tool_call(
     # Was: every streamed object empty even when the model called the tool (LlamaIndex's
     # stream_call reads calls from additional_kwargs; Kimi returns ToolCallBlocks).
     kimi_emulator.script(
-        Reply(tool_calls=[ToolCall("Joke", {"setup": "A cat", "punchline": "sat"})], chunk_size=4)
+        Reply(
+            tool_calls=[ScriptedToolCall("Joke", {"setup": "A cat", "punchline": "sat"})],
+            chunk_size=4,
+        )
     )
     objects = list(function_llm.stream_structured_predict(Joke, _PROMPT, topic="cats"))
     assert objects[-1] == Joke(setup="A cat", punchline="sat")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from kimi_core import REASONING_PLACEHOLDER
-from kimi_emulator import Reply, ToolCall
+from kimi_emulator import Reply, ScriptedToolCall
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.agent.workflow import (
     AgentStream,
@@ -59,14 +59,16 @@ async def test_function_agent_two_tools_thinking_streamed(llm, kimi_emulator) ->
     kimi_emulator.script(
         Reply(
             reasoning="First I add 2 and 3.",
-            tool_calls=[ToolCall(name="add", arguments={"a": 2, "b": 3}, id="call_add")],
+            tool_calls=[ScriptedToolCall(name="add", arguments={"a": 2, "b": 3}, id="call_add")],
             chunk_size=4,
         )
     )
     kimi_emulator.script(
         Reply(
             reasoning="Now multiply 5 by 4.",
-            tool_calls=[ToolCall(name="multiply", arguments={"a": 5, "b": 4}, id="call_mul")],
+            tool_calls=[
+                ScriptedToolCall(name="multiply", arguments={"a": 5, "b": 4}, id="call_mul")
+            ],
             chunk_size=4,
         )
     )
@@ -119,7 +121,7 @@ async def test_agent_workflow_handoff(llm, kimi_emulator) -> None:
         Reply(
             reasoning="This is arithmetic; hand it to the calculator.",
             tool_calls=[
-                ToolCall(
+                ScriptedToolCall(
                     name="handoff",
                     arguments={"to_agent": "calculator", "reason": "arithmetic"},
                     id="call_handoff",
@@ -130,7 +132,9 @@ async def test_agent_workflow_handoff(llm, kimi_emulator) -> None:
     kimi_emulator.script(
         Reply(
             reasoning="Multiply 6 by 7.",
-            tool_calls=[ToolCall(name="multiply", arguments={"a": 6, "b": 7}, id="call_mul")],
+            tool_calls=[
+                ScriptedToolCall(name="multiply", arguments={"a": 6, "b": 7}, id="call_mul")
+            ],
         )
     )
     kimi_emulator.script(Reply(reasoning="Done.", content="6 * 7 = 42"))

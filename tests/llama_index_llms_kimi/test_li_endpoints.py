@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from kimi_core import EmptyAnswerError, UnsupportedFeatureError
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from llama_index.core.agent.workflow import AgentStream, FunctionAgent, ToolCallResult
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.tools import FunctionTool
@@ -49,12 +49,16 @@ async def test_the_same_function_agent_runs_on_every_endpoint(kimi_emulator_dial
     field, call_id = WIRE[endpoint]
     emulator.script(
         Reply(
-            reasoning="Add 2 and 3.", tool_calls=[ToolCall("add", {"a": 2, "b": 3})], chunk_size=4
+            reasoning="Add 2 and 3.",
+            tool_calls=[ScriptedToolCall("add", {"a": 2, "b": 3})],
+            chunk_size=4,
         )
     )
     emulator.script(
         Reply(
-            reasoning="Add 5 and 4.", tool_calls=[ToolCall("add", {"a": 5, "b": 4})], chunk_size=4
+            reasoning="Add 5 and 4.",
+            tool_calls=[ScriptedToolCall("add", {"a": 5, "b": 4})],
+            chunk_size=4,
         )
     )
     emulator.script(Reply(reasoning="Done.", content="2 + 3 + 4 = 9", chunk_size=4))

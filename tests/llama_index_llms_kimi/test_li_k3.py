@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from kimi_core import FunctionTool as KimiFunctionTool
-from kimi_emulator import Reply, ToolCall
+from kimi_emulator import Reply, ScriptedToolCall
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.tools import BaseTool, FunctionTool
 from llama_index.llms.kimi import Kimi, system_tools_message
@@ -186,13 +186,15 @@ def test_an_agent_loads_tools_mid_conversation(k3, kimi_emulator):
     kimi_emulator.script(
         Reply(
             reasoning="I need the weather tools first.",
-            tool_calls=[ToolCall("load_weather_tools", {}, id="functions.load_weather_tools:0")],
+            tool_calls=[
+                ScriptedToolCall("load_weather_tools", {}, id="functions.load_weather_tools:0")
+            ],
         )
     )
     kimi_emulator.script(
         Reply(
             reasoning="Now I can ask for the weather.",
-            tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id=REPEATED_ID)],
+            tool_calls=[ScriptedToolCall("get_weather", {"city": "Paris"}, id=REPEATED_ID)],
         )
     )
     history = [_user("What is the weather in Paris?")]

@@ -123,7 +123,7 @@ def test_defaults_send_no_sampling_and_no_thinking_field(llm, kimi_emulator) -> 
 
 
 def test_extra_body_prompt_cache_key_and_per_call_overrides(make_llm, kimi_emulator) -> None:
-    llm = make_llm(prompt_cache_key="session-1", additional_kwargs={"safety_identifier": "u1"})
+    llm = make_llm(prompt_cache_key="session-1", safety_identifier="u1")
     llm.chat(user("hi"), thinking=False, max_tokens=100, temperature=0.6)
     body = kimi_emulator.chat_requests[0]
     assert body["prompt_cache_key"] == "session-1"
@@ -131,6 +131,13 @@ def test_extra_body_prompt_cache_key_and_per_call_overrides(make_llm, kimi_emula
     assert body["thinking"] == {"type": "disabled"}
     assert body["max_completion_tokens"] == 100
     assert body["temperature"] == 0.6
+
+
+def test_additional_kwargs_may_not_shadow_a_setting(make_llm, kimi_emulator) -> None:
+    # Was: sent as given, so the setting of the same name was bypassed (issue 17).
+    with pytest.raises(ValueError, match="'safety_identifier': use the safety_identifier setting"):
+        make_llm(additional_kwargs={"safety_identifier": "u1"})
+    assert kimi_emulator.chat_requests == []
 
 
 def test_per_call_override_is_validated_before_sending(llm, kimi_emulator) -> None:

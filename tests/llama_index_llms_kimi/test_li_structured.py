@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kimi_emulator import Reply, ToolCall
+from kimi_emulator import Reply, ScriptedToolCall
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
@@ -92,7 +92,7 @@ def test_function_calling_mode_does_not_force_tool_choice_while_thinking(
 ) -> None:
     arguments = {"name": "Kyoto", "country": "Japan", "population_millions": 1.5}
     for thinking in (None, False):
-        kimi_emulator.script(Reply(tool_calls=[ToolCall(name="City", arguments=arguments)]))
+        kimi_emulator.script(Reply(tool_calls=[ScriptedToolCall(name="City", arguments=arguments)]))
         llm = make_llm(thinking=thinking, pydantic_program_mode=PydanticProgramMode.FUNCTION)
         assert llm.structured_predict(City, PROMPT, text="Kyoto") == City(**arguments)
     thinking_on, thinking_off = kimi_emulator.chat_requests
@@ -104,7 +104,7 @@ def test_function_calling_mode_does_not_force_tool_choice_while_thinking(
 
 async def test_async_function_calling_mode(make_llm, kimi_emulator) -> None:
     arguments = {"name": "Oslo", "country": "Norway", "population_millions": 0.7}
-    kimi_emulator.script(Reply(tool_calls=[ToolCall(name="City", arguments=arguments)]))
+    kimi_emulator.script(Reply(tool_calls=[ScriptedToolCall(name="City", arguments=arguments)]))
     llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
     assert await llm.astructured_predict(City, PROMPT, text="Oslo") == City(**arguments)
     assert kimi_emulator.chat_requests[0]["tool_choice"] == "auto"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kimi_emulator import Reply, ToolCall
+from kimi_emulator import Reply, ScriptedToolCall
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ToolCallBlock
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.kimi import Kimi
@@ -75,8 +75,8 @@ def test_parallel_calls_and_single_call_when_not_allowed(llm, kimi_emulator) -> 
     two_calls = Reply(
         reasoning="Both at once.",
         tool_calls=[
-            ToolCall(name="add", arguments={"a": 1, "b": 2}, id="call_add"),
-            ToolCall(name="multiply", arguments={"a": 3, "b": 4}, id="call_mul"),
+            ScriptedToolCall(name="add", arguments={"a": 1, "b": 2}, id="call_add"),
+            ScriptedToolCall(name="multiply", arguments={"a": 3, "b": 4}, id="call_mul"),
         ],
     )
     kimi_emulator.script(two_calls)
@@ -92,7 +92,9 @@ def test_parallel_calls_and_single_call_when_not_allowed(llm, kimi_emulator) -> 
 
 
 def test_predict_and_call_runs_the_tool(llm, kimi_emulator) -> None:
-    kimi_emulator.script(Reply(tool_calls=[ToolCall(name="add", arguments={"a": 20, "b": 22})]))
+    kimi_emulator.script(
+        Reply(tool_calls=[ScriptedToolCall(name="add", arguments={"a": 20, "b": 22})])
+    )
     output = llm.predict_and_call(TOOLS, user_msg="add 20 and 22")
     assert output.response == "42"
 
@@ -101,7 +103,7 @@ def test_every_streamed_chunk_yields_parseable_tool_calls(llm, kimi_emulator) ->
     kimi_emulator.script(
         Reply(
             reasoning="Adding.",
-            tool_calls=[ToolCall(name="add", arguments={"a": 123, "b": 456}, id="call_9")],
+            tool_calls=[ScriptedToolCall(name="add", arguments={"a": 123, "b": 456}, id="call_9")],
             chunk_size=3,
         )
     )
@@ -181,7 +183,7 @@ def test_no_tool_call_raises_only_when_asked(llm) -> None:
 def test_invalid_json_in_a_finished_answer_is_not_guessed(llm, kimi_emulator, stream) -> None:
     truncated = '{"a": 12, "b": 3'
     kimi_emulator.script(
-        Reply(tool_calls=[ToolCall(name="add", arguments=truncated, id="c1")], chunk_size=4)
+        Reply(tool_calls=[ScriptedToolCall(name="add", arguments=truncated, id="c1")], chunk_size=4)
     )
     if stream:
         responses = list(llm.stream_chat_with_tools(TOOLS, user_msg="add"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from kimi_emulator import Reply, ToolCall
+from kimi_emulator import Reply, ScriptedToolCall
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock, ToolCallBlock
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.tools import FunctionTool
@@ -20,7 +20,7 @@ def user(text: str) -> list[ChatMessage]:
 def _search_round(tokens: int) -> Reply:
     return Reply(
         tool_calls=[
-            ToolCall(
+            ScriptedToolCall(
                 name="$web_search",
                 type="builtin_function",
                 id="t-web_search-1",
@@ -112,7 +112,7 @@ def test_token_counting_handler_sees_usage_summed_over_rounds(make_llm, kimi_emu
 def test_search_and_function_call_in_one_turn(make_llm, kimi_emulator, stream) -> None:
     llm = make_llm(web_search=True, thinking=False)
     search = _search_round(tokens=300).tool_calls[0]
-    add = ToolCall(name="add", arguments={"a": 1, "b": 2}, id="call_add")
+    add = ScriptedToolCall(name="add", arguments={"a": 1, "b": 2}, id="call_add")
     kimi_emulator.script(Reply(tool_calls=[search, add]))
     tools = [FunctionTool.from_defaults(fn=lambda a, b: a + b, name="add")]
     if stream:

@@ -17,16 +17,18 @@ from kimi_core import (
     BatchProgress,
     ChatRequest,
     KimiError,
+    ProgressOption,
     estimate_cost,
+    progress_callback,
 )
 from kimi_core import ChatResult as KimiResult
-from kimi_core.batch_progress import ProgressOption, progress_callback
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables.config import RunnableConfig, get_config_list
 
+from langchain_kimi._convert import from_kimi_result
 from langchain_kimi._errors import mapped_errors, to_langchain_error
 
 if TYPE_CHECKING:
@@ -113,7 +115,7 @@ def _message(
 ) -> _Outcome:
     if isinstance(outcome, KimiError):
         return to_langchain_error(outcome)
-    message = model._message(outcome, adjustments=request.adjustments if request else ())
+    message = from_kimi_result(outcome, adjustments=request.adjustments if request else ())
     message.response_metadata["batch_id"] = batch_id
     cost = estimate_cost(outcome.usage, outcome.model, batch=True)
     if cost is not None:

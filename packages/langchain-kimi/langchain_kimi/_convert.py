@@ -1,4 +1,4 @@
-"""LangChain messages and content blocks -> kimi-core's neutral messages.
+"""LangChain messages <-> kimi-core: requests in, results and stream chunks out.
 
 Only shapes are translated here. Every Kimi rule (the `reasoning_content` policy and its
 placeholder, content omission on tool-call turns, media policy, `ms://` ids) is applied later
@@ -18,23 +18,32 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from kimi_core import ImagePart, Message, TextPart, ToolCall, VideoPart
+from kimi_core import ChatResult as KimiResult
+from kimi_core import ImagePart, Message, StreamDelta, TextPart, ToolCall, VideoPart, WebSearch
 from langchain_core.messages import (
     AIMessage,
+    AIMessageChunk,
     BaseMessage,
     ChatMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
 )
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_kimi import _translator
 from langchain_kimi._tool_format import tool_to_wire
 from langchain_kimi._translator import PROVIDER
 from langchain_kimi.dynamic_tools import DYNAMIC_TOOLS_KEY
 
-__all__ = ["to_kimi_message", "to_kimi_messages"]
+if TYPE_CHECKING:
+    from langchain_core.messages import InvalidToolCall, UsageMetadata
+    from langchain_core.messages import ToolCall as LCToolCall
+
+__all__ = ["from_kimi_result", "to_chunk", "to_kimi_message", "to_kimi_messages"]
 
 logger = logging.getLogger("langchain_kimi")
 
@@ -220,13 +229,10 @@ def _builtin_records(message: AIMessage) -> list[Any]:
 
 
 def _builtin_call(record: Any) -> ToolCall:
-    function = record.get("function") if isinstance(record, Mapping) else None
-    if isinstance(function, Mapping):
-        call_id, name = record.get("id"), function.get("name")
-        arguments = function.get("arguments")
-        if isinstance(call_id, str) and isinstance(name, str) and isinstance(arguments, str):
-            return ToolCall(id=call_id, name=name, arguments=arguments, type="builtin_function")
-    raise ValueError(f"{_BUILTIN_SHAPE}; got {record!r}.")
+    try:
+        return ToolCall.from_wire(record, builtin=True)
+    except ValueError:
+        raise ValueError(f"{_BUILTIN_SHAPE}; got {record!r}.") from None
 
 
 def _call_id(call_id: str | None, name: str) -> str:
@@ -323,3 +329,141 @@ def to_kimi_messages(messages: Sequence[BaseMessage]) -> list[Message]:
         The neutral kimi-core messages.
     """
     return [to_kimi_message(message) for message in messages]
+
+
+# -- results: kimi-core's answers -> LangChain messages ------------------------------------
+
+
+def from_kimi_result(
+    result: KimiResult, *, usage: bool = True, adjustments: Sequence[str] = ()
+) -> AIMessage:
+    """A kimi-core result as an `AIMessage` (reasoning, tool calls, usage, metadata)."""
+    calls, invalid = _parse_tool_calls(result.tool_calls)
+    additional: dict[str, Any] = {}
+    if result.reasoning:
+        additional["reasoning_content"] = result.reasoning
+    if result.builtin_calls:
+        # Unanswered builtin calls made next to client calls: kimi-core echoes them when this
+        # message goes back into the history.
+        additional["builtin_tool_calls"] = [call.to_wire() for call in result.builtin_calls]
+    return AIMessage(
+        content=result.text,
+        additional_kwargs=additional,
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=_usage_metadata(result) if usage else None,
+        response_metadata=_response_metadata(result, adjustments, searches=True),
+        id=result.id,
+    )
+
+
+def to_chunk(
+    delta: StreamDelta,
+    *,
+    usage: bool,
+    v1: _translator.BlockIndexer | None,
+    adjustments: Sequence[str] = (),
+) -> ChatGenerationChunk:
+    """A kimi-core stream delta as a chunk; `v1` numbers the standard blocks of a v1 stream."""
+    metadata: dict[str, Any] = {"model_provider": _translator.PROVIDER}
+    additional: dict[str, Any] = {}
+    if delta.reasoning:
+        additional["reasoning_content"] = delta.reasoning
+    if delta.event is not None:
+        metadata["web_searches"] = [_search_metadata(delta.event)]
+    result = delta.result
+    usage_metadata = None
+    if result is not None:
+        # The searches already went out one chunk each (delta.event).
+        metadata.update(_response_metadata(result, adjustments, searches=False))
+        if usage:
+            usage_metadata = _usage_metadata(result)
+        if result.builtin_calls:
+            additional["builtin_tool_calls"] = [c.to_wire() for c in result.builtin_calls]
+    message = AIMessageChunk(
+        content=delta.text or "",
+        additional_kwargs=additional,
+        tool_call_chunks=[
+            tool_call_chunk(name=c.name, args=c.arguments, id=c.id, index=c.index)
+            for c in delta.tool_call_chunks
+        ],
+        usage_metadata=usage_metadata,
+        response_metadata=metadata,
+        chunk_position="last" if result is not None else None,
+    )
+    if v1 is not None:
+        # v1 output: content as standard blocks, numbered per stream (see BlockIndexer).
+        message.content = v1.assign(_translator.translate_content_chunk(message))  # type: ignore[assignment]
+        message.response_metadata["output_version"] = "v1"
+    return ChatGenerationChunk(message=message)
+
+
+def _parse_tool_calls(calls: Sequence[ToolCall]) -> tuple[list[LCToolCall], list[InvalidToolCall]]:
+    valid: list[LCToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in calls:
+        try:
+            # A call without arguments may come as "" rather than "{}".
+            args = json.loads(call.arguments) if call.arguments.strip() else {}
+        except ValueError as exc:
+            invalid.append(
+                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc))
+            )
+            continue
+        if isinstance(args, dict):
+            valid.append(tool_call(name=call.name, args=args, id=call.id))
+        else:
+            error = f"arguments are a JSON {type(args).__name__}, not an object"
+            invalid.append(
+                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=error)
+            )
+    return valid, invalid
+
+
+def _usage_metadata(result: KimiResult) -> UsageMetadata | None:
+    usage = result.usage
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "input_token_details": {"cache_read": usage.cached_tokens},
+        "output_token_details": {"reasoning": usage.reasoning_tokens},
+    }
+
+
+def _search_metadata(search: WebSearch) -> dict[str, Any]:
+    try:
+        arguments = json.loads(search.arguments)
+    except ValueError:
+        arguments = {"raw": search.arguments}
+    return {
+        "id": search.call_id,
+        "name": "$web_search",
+        "arguments": arguments if isinstance(arguments, dict) else {"raw": arguments},
+        "search_tokens": search.search_tokens,
+        "round": search.round,
+    }
+
+
+def _response_metadata(
+    result: KimiResult, adjustments: Sequence[str], *, searches: bool
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "model_provider": _translator.PROVIDER,
+        "model_name": result.model,
+        "finish_reason": result.finish_reason,
+        "id": result.id,
+        "request_id": result.request_id,
+        "system_fingerprint": result.system_fingerprint,
+    }
+    if adjustments:
+        # What kimi-core changed to fit the model (e.g. a forced tool_choice sent as "auto").
+        metadata["adjustments"] = list(adjustments)
+    if result.logprobs is not None:
+        # ChatOpenAI's place and shape: the choice's `logprobs` object.
+        metadata["logprobs"] = {"content": result.logprobs}
+    if searches and result.web_searches:
+        metadata["web_searches"] = [_search_metadata(search) for search in result.web_searches]
+    return {key: value for key, value in metadata.items() if value is not None}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -10,21 +9,21 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from kimi_core import (
     DEFAULT_TIMEOUT,
+    SETTING_NAMES,
     ChatRequest,
     ChatSettings,
     KimiClient,
     MediaPolicy,
     SamplingPolicy,
-    StreamDelta,
-    ToolCall,
-    WebSearch,
+    apply_overrides,
     build_chat_request,
     check_thinking_and_sampling,
+    closest_setting,
     get_endpoint,
     get_profile,
+    resolve_credentials,
 )
 from kimi_core import ChatResult as KimiResult
-from kimi_core.transport import resolve_credentials
 from langchain_core.language_models import (
     BaseChatModel,
     LangSmithParams,
@@ -33,13 +32,11 @@ from langchain_core.language_models import (
 )
 from langchain_core.messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
     convert_to_messages,
 )
-from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
     JsonOutputParser,
@@ -55,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from langchain_kimi import _translator
 from langchain_kimi._arguments import field_names, move_unknown_arguments
 from langchain_kimi._batch import BATCH_ARGS, BatchAPIMixin
-from langchain_kimi._convert import to_kimi_messages
+from langchain_kimi._convert import from_kimi_result, to_chunk, to_kimi_messages
 from langchain_kimi._errors import mapped_errors
 from langchain_kimi._structured import require_tool_call
 from langchain_kimi._tool_format import tool_to_wire
@@ -66,8 +63,6 @@ if TYPE_CHECKING:
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
     )
-    from langchain_core.messages import InvalidToolCall, UsageMetadata
-    from langchain_core.messages import ToolCall as LCToolCall
     from langchain_core.output_parsers import BaseOutputParser
     from langchain_core.tools import BaseTool
 
@@ -75,33 +70,15 @@ __all__ = ["ChatKimi"]
 
 _translator.register()
 
-# Per-call kwargs that map onto ChatSettings fields of the same name.
-_SETTINGS = (
-    "thinking",
-    "preserve_thinking",
-    "reasoning_effort",
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "presence_penalty",
-    "frequency_penalty",
-    "prompt_cache_key",
-    "prompt_cache_options",
-    "stream_usage",
-    "tool_choice_policy",
-    "media",
-    "sampling_policy",
-)
-# Every knob of kimi-core's settings: per call or in model_kwargs, each goes through its checks
-# (n=2 in model_kwargs meets the one-answer guard instead of slipping into the body).
-_SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(ChatSettings)) - {
-    "model",
-    "extra_body",
-}
+# The settings that are fields of the same name here; `model` is `model_name` (alias `model`)
+# and `extra_body` is `model_kwargs` at construction, as in LangChain's other chat models.
+_SETTING_FIELDS = tuple(name for name in SETTING_NAMES if name not in ("model", "extra_body"))
 # Per-call kwargs that are arguments of build_chat_request rather than settings.
 _REQUEST_ARGS = ("tools", "tool_choice", "response_format")
 # Per-call kwargs that configure the client, not the body.
 _CLIENT_ARGS = ("timeout", "max_retries", "deadline")
+# Per-call kwargs langchain-core passes along that are not meant for the request.
+_CALL_ARGS = ("stream", "ls_structured_output_format")
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
@@ -204,7 +181,8 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         [block["type"] for block in msg.content_blocks]  # ['reasoning', 'text']
         ```
 
-        Per-call overrides work for every knob: `model.invoke("Hi", thinking=False)`.
+        Per-call overrides work for every setting, under its own name:
+        `model.invoke("Hi", thinking=False)`; a misspelt one raises `TypeError`.
 
     Stream:
         ```python
@@ -338,6 +316,16 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     """Omitted unless set."""
     stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
     """Stop sequences (at most five, 32 bytes each)."""
+    n: int | None = None
+    """Answers per request: only 1 (kimi-core returns one answer); omitted unless set."""
+    logprobs: bool | None = None
+    """Return token log probabilities (in `response_metadata["logprobs"]`)."""
+    top_logprobs: int | None = None
+    """Alternatives per token (0-20; needs `logprobs`)."""
+    safety_identifier: str | None = None
+    """A hashed end-user id."""
+    web_search_max_rounds: int = 8
+    """Round limit of the `$web_search` echo loop."""
     timeout: float | None = None
     """Seconds per request (default: kimi-core's, generous for long reasoning)."""
     max_retries: int = 2
@@ -364,9 +352,10 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     """A sampling value the model cannot take (`temperature=0` on a K-model): leave it out of the
     request (`"omit"`, reported in `response_metadata["adjustments"]`), or raise `ValueError`."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Other request body fields (e.g. `{"safety_identifier": "..."}`). Unknown constructor
-    arguments land here with a warning; kimi-core's settings (`n`, `logprobs`, ...) are checked
-    like the arguments, and fields kimi-core builds itself (`tools`, `stream`, ...) are refused."""
+    """Other request body fields (e.g. `{"top_k": 20}`); per call, `extra_body`. Unknown
+    constructor arguments land here with a warning. kimi-core's settings are arguments of their
+    own (where they are checked), so they and the fields kimi-core builds itself (`tools`,
+    `stream`, ...) are refused here."""
     use_batch_api: bool = False
     """Run `batch()`/`abatch()` through Kimi's Batch API (60 % of the price, results within the
     completion window) instead of concurrent online calls; `invoke` and `stream` stay online."""
@@ -443,8 +432,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             "base_url": self.base_url,
             "region": self.region,
             "endpoint": self.endpoint,
-            **{name: getattr(self, name) for name in _SETTINGS},
-            "stop": self.stop,
+            **{name: getattr(self, name) for name in _SETTING_FIELDS if name != "endpoint"},
             "model_kwargs": self.model_kwargs,
         }
 
@@ -520,39 +508,32 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         )
 
     def _settings(self, stop: list[str] | None, kwargs: Mapping[str, Any]) -> ChatSettings:
-        values: dict[str, Any] = {name: getattr(self, name) for name in _SETTINGS}
-        values["model"] = self.model_name
-        values["stop"] = self.stop
-        values["endpoint"] = self.endpoint
+        values: dict[str, Any] = {name: getattr(self, name) for name in _SETTING_FIELDS}
+        settings = ChatSettings(
+            **values, model=self.model_name, extra_body=dict(self.model_kwargs) or None
+        )
+        overrides: dict[str, Any] = {}
         extra: dict[str, Any] = {}
-        for key, value in self.model_kwargs.items():
-            if key in _SETTING_FIELDS:
-                values[key] = value
-            else:
-                extra[key] = value
         for key, value in kwargs.items():
-            if key in _SETTING_FIELDS:
-                values[key] = value
-            elif key == "model":
-                values["model"] = value
+            if key in SETTING_NAMES:
+                overrides[key] = value
             elif key == "max_completion_tokens":
-                values["max_tokens"] = value
-            elif key == "extra_body":
-                extra.update(value or {})
-            elif key not in (
-                *_REQUEST_ARGS,
-                *_CLIENT_ARGS,
-                *BATCH_ARGS,
-                "stream",
-                "ls_structured_output_format",
-            ):
+                overrides["max_tokens"] = value
+            elif key in (*_REQUEST_ARGS, *_CLIENT_ARGS, *BATCH_ARGS, *_CALL_ARGS):
+                continue
+            elif closest_setting(key):
+                # A misspelt setting, not a body field: kimi-core refuses it with the fix.
+                overrides[key] = value
+            else:
+                # LangChain's habit (ChatOpenAI): other per-call kwargs are body fields.
                 extra[key] = value
+        if extra:
+            overrides["extra_body"] = {**extra, **(overrides.get("extra_body") or {})}
         if stop is not None:
-            values["stop"] = stop
+            overrides["stop"] = stop
         # LangChain's standard params use [] for "no stop sequences".
-        values["stop"] = values["stop"] or None
-        values["extra_body"] = extra or None
-        return ChatSettings(**values)
+        overrides["stop"] = overrides.get("stop", settings.stop) or None
+        return apply_overrides(settings, overrides)
 
     def _request(
         self,
@@ -571,71 +552,6 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             stream=stream,
             warned=self._sampling_warned,
         )
-
-    # -- results ------------------------------------------------------------------------------
-
-    def _message(
-        self, result: KimiResult, *, usage: bool = True, adjustments: Sequence[str] = ()
-    ) -> AIMessage:
-        calls, invalid = _parse_tool_calls(result.tool_calls)
-        additional: dict[str, Any] = {}
-        if result.reasoning:
-            additional["reasoning_content"] = result.reasoning
-        if result.builtin_calls:
-            # Unanswered builtin calls made next to client calls: kimi-core echoes them when this
-            # message goes back into the history.
-            additional["builtin_tool_calls"] = [
-                _call_to_wire(call) for call in result.builtin_calls
-            ]
-        return AIMessage(
-            content=result.text,
-            additional_kwargs=additional,
-            tool_calls=calls,
-            invalid_tool_calls=invalid,
-            usage_metadata=_usage_metadata(result) if usage else None,
-            response_metadata=_response_metadata(result, adjustments, searches=True),
-            id=result.id,
-        )
-
-    def _chunk(
-        self,
-        delta: StreamDelta,
-        *,
-        usage: bool,
-        v1: _translator.BlockIndexer | None,
-        adjustments: Sequence[str] = (),
-    ) -> ChatGenerationChunk:
-        metadata: dict[str, Any] = {"model_provider": _translator.PROVIDER}
-        additional: dict[str, Any] = {}
-        if delta.reasoning:
-            additional["reasoning_content"] = delta.reasoning
-        if delta.event is not None:
-            metadata["web_searches"] = [_search_metadata(delta.event)]
-        result = delta.result
-        usage_metadata = None
-        if result is not None:
-            # The searches already went out one chunk each (delta.event).
-            metadata.update(_response_metadata(result, adjustments, searches=False))
-            if usage:
-                usage_metadata = _usage_metadata(result)
-            if result.builtin_calls:
-                additional["builtin_tool_calls"] = [_call_to_wire(c) for c in result.builtin_calls]
-        message = AIMessageChunk(
-            content=delta.text or "",
-            additional_kwargs=additional,
-            tool_call_chunks=[
-                tool_call_chunk(name=c.name, args=c.arguments, id=c.id, index=c.index)
-                for c in delta.tool_call_chunks
-            ],
-            usage_metadata=usage_metadata,
-            response_metadata=metadata,
-            chunk_position="last" if result is not None else None,
-        )
-        if v1 is not None:
-            # v1 output: content as standard blocks, numbered per stream (see BlockIndexer).
-            message.content = v1.assign(_translator.translate_content_chunk(message))  # type: ignore[assignment]
-            message.response_metadata["output_version"] = "v1"
-        return ChatGenerationChunk(message=message)
 
     def _indexer(self) -> _translator.BlockIndexer | None:
         return _translator.BlockIndexer() if self.output_version == "v1" else None
@@ -679,16 +595,14 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         with mapped_errors():
             if not streams:
                 result = self._client_for(kwargs).complete(request)
-                return _chat_result(self._message(result, adjustments=request.adjustments))
+                return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             with self._client_for(kwargs).stream(request) as stream:
                 for delta in stream:
                     # Chunks are built only for listeners; kimi-core accumulates the result.
                     if run_manager and run_manager.handlers:
-                        chunk = self._chunk(
-                            delta, usage=usage, v1=v1, adjustments=request.adjustments
-                        )
+                        chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                         chunk.message.id = run_id
                         run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
             return self._streamed_result(stream.result, run_id, kwargs, request)
@@ -705,15 +619,13 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         with mapped_errors():
             if not streams:
                 result = await self._client_for(kwargs).acomplete(request)
-                return _chat_result(self._message(result, adjustments=request.adjustments))
+                return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = self._wants_usage(kwargs), self._indexer()
             async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
                     if run_manager and run_manager.handlers:
-                        chunk = self._chunk(
-                            delta, usage=usage, v1=v1, adjustments=request.adjustments
-                        )
+                        chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                         chunk.message.id = run_id
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
             return self._streamed_result(stream.result, run_id, kwargs, request)
@@ -728,7 +640,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         if result is None:  # pragma: no cover - kimi-core always ends a stream with its result
             msg = "the stream ended without a result"
             raise RuntimeError(msg)
-        message = self._message(
+        message = from_kimi_result(
             result, usage=self._wants_usage(kwargs), adjustments=request.adjustments
         )
         # Same id as the streamed chunks, so stream consumers (LangGraph) see one message.
@@ -746,7 +658,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         usage, v1 = self._wants_usage(kwargs), self._indexer()
         with mapped_errors(), self._client_for(kwargs).stream(request) as stream:
             for delta in stream:
-                chunk = self._chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
+                chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                 if run_manager:
                     run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
                 yield chunk
@@ -763,7 +675,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         with mapped_errors():
             async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
-                    chunk = self._chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
+                    chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                     if run_manager:
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
                     yield chunk
@@ -932,82 +844,6 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
 
 def _chat_result(message: AIMessage) -> ChatResult:
     return ChatResult(generations=[ChatGeneration(message=message)])
-
-
-def _parse_tool_calls(calls: Sequence[ToolCall]) -> tuple[list[LCToolCall], list[InvalidToolCall]]:
-    valid: list[LCToolCall] = []
-    invalid: list[InvalidToolCall] = []
-    for call in calls:
-        try:
-            # A call without arguments may come as "" rather than "{}".
-            args = json.loads(call.arguments) if call.arguments.strip() else {}
-        except ValueError as exc:
-            invalid.append(
-                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc))
-            )
-            continue
-        if isinstance(args, dict):
-            valid.append(tool_call(name=call.name, args=args, id=call.id))
-        else:
-            error = f"arguments are a JSON {type(args).__name__}, not an object"
-            invalid.append(
-                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=error)
-            )
-    return valid, invalid
-
-
-def _call_to_wire(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": call.type,
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
-
-
-def _usage_metadata(result: KimiResult) -> UsageMetadata | None:
-    usage = result.usage
-    if usage is None:
-        return None
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "total_tokens": usage.total_tokens,
-        "input_token_details": {"cache_read": usage.cached_tokens},
-        "output_token_details": {"reasoning": usage.reasoning_tokens},
-    }
-
-
-def _search_metadata(search: WebSearch) -> dict[str, Any]:
-    try:
-        arguments = json.loads(search.arguments)
-    except ValueError:
-        arguments = {"raw": search.arguments}
-    return {
-        "id": search.call_id,
-        "name": "$web_search",
-        "arguments": arguments if isinstance(arguments, dict) else {"raw": arguments},
-        "search_tokens": search.search_tokens,
-        "round": search.round,
-    }
-
-
-def _response_metadata(
-    result: KimiResult, adjustments: Sequence[str], *, searches: bool
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "model_provider": _translator.PROVIDER,
-        "model_name": result.model,
-        "finish_reason": result.finish_reason,
-        "id": result.id,
-        "request_id": result.request_id,
-        "system_fingerprint": result.system_fingerprint,
-    }
-    if adjustments:
-        # What kimi-core changed to fit the model (e.g. a forced tool_choice sent as "auto").
-        metadata["adjustments"] = list(adjustments)
-    if searches and result.web_searches:
-        metadata["web_searches"] = [_search_metadata(search) for search in result.web_searches]
-    return {key: value for key, value in metadata.items() if value is not None}
 
 
 def _tool_choice(choice: str | bool | dict[str, Any]) -> str | dict[str, Any]:

@@ -7,6 +7,7 @@ results. ``langchain-kimi`` and ``llama-index-llms-kimi`` are thin translations 
 from kimi_core.batch import BatchPolling
 from kimi_core.batch_job import BatchJob, BatchProgress
 from kimi_core.batch_lines import BatchObject, BatchRequestError
+from kimi_core.batch_progress import ProgressOption, progress_callback
 from kimi_core.client import DEFAULT_TIMEOUT, AsyncChatStream, ChatStream, KimiClient
 from kimi_core.convert import REASONING_PLACEHOLDER, messages_to_wire, tools_to_wire
 from kimi_core.endpoints import (
@@ -40,6 +41,7 @@ from kimi_core.errors import (
 )
 from kimi_core.files import FileObject, ms_url
 from kimi_core.formulas import FormulaResult, FormulaToolset
+from kimi_core.managed import MANAGED_BODY_FIELDS, check_extra_body
 from kimi_core.media import MediaPolicy
 from kimi_core.messages import (
     WEB_SEARCH,
@@ -48,10 +50,12 @@ from kimi_core.messages import (
     FunctionTool,
     ImagePart,
     Message,
+    Role,
     TextPart,
     Tool,
     ToolCall,
     VideoPart,
+    is_builtin_name,
 )
 from kimi_core.pricing import estimate_cost
 from kimi_core.profiles import (
@@ -72,9 +76,10 @@ from kimi_core.response import ChatResult, Usage, WebSearch, parse_completion
 from kimi_core.retry import RetryPolicy
 from kimi_core.sampling import SamplingPolicy, check_sampling, fit_sampling
 from kimi_core.schema import normalize_schema
+from kimi_core.settings import SETTING_NAMES, apply_overrides, closest_setting
 from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk
 from kimi_core.thinking import ThinkingState, resolve_thinking
-from kimi_core.transport import CN_BASE_URL, DEFAULT_BASE_URL
+from kimi_core.transport import CN_BASE_URL, DEFAULT_BASE_URL, resolve_credentials
 from kimi_core.web_search import WebSearchLoop
 
 __all__ = [
@@ -82,8 +87,10 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "ENDPOINTS",
+    "MANAGED_BODY_FIELDS",
     "PROFILES",
     "REASONING_PLACEHOLDER",
+    "SETTING_NAMES",
     "WEB_SEARCH",
     "APIConnectionError",
     "APITimeoutError",
@@ -123,11 +130,13 @@ __all__ = [
     "ModelProfile",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProgressOption",
     "QuotaExhaustedError",
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "Role",
     "SamplingPolicy",
     "ServerError",
     "StreamAccumulator",
@@ -144,18 +153,24 @@ __all__ = [
     "WebSearch",
     "WebSearchLoop",
     "WebSearchLoopError",
+    "apply_overrides",
     "build_chat_request",
+    "check_extra_body",
     "check_sampling",
     "check_thinking_and_sampling",
+    "closest_setting",
     "estimate_cost",
     "fit_sampling",
     "get_endpoint",
     "get_profile",
+    "is_builtin_name",
     "messages_to_wire",
     "ms_url",
     "normalize_schema",
     "parse_completion",
+    "progress_callback",
     "refresh_profiles_from_models",
+    "resolve_credentials",
     "resolve_thinking",
     "tools_to_wire",
 ]

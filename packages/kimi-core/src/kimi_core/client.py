@@ -30,6 +30,7 @@ from kimi_core.media import (
     inline_remote_media,
     large_inline_media,
 )
+from kimi_core.messages import is_builtin_name
 from kimi_core.request import ChatRequest
 from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
@@ -39,6 +40,7 @@ from kimi_core.tokens import ESTIMATE_PATH, estimate_body, total_tokens
 from kimi_core.transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     Pool,
+    PoolKey,
     acheck_response,
     aread_capped,
     check_response,
@@ -172,7 +174,7 @@ class _Round:
     def _client_calls(self, chunks: Sequence[ToolCallChunk]) -> Sequence[ToolCallChunk]:
         kept = []
         for chunk in chunks:
-            if chunk.type == "builtin_function" or (chunk.name or "").startswith("$"):
+            if chunk.type == "builtin_function" or is_builtin_name(chunk.name or ""):
                 self.builtin.add(chunk.index)
             if chunk.index not in self.builtin:
                 kept.append(chunk)
@@ -499,6 +501,14 @@ class KimiClient:
 
     def __repr__(self) -> str:
         return f"KimiClient(base_url={self.base_url!r}, api_key='**********')"
+
+    @property
+    def account(self) -> tuple[str, str]:
+        """Whom this client acts for, without its key: ``(base_url, SHA-256 of the key)``.
+
+        What is scoped to one account (an uploaded file id) is cached under this.
+        """
+        return self.base_url, PoolKey.make(self.base_url, self._key.value, 0, None).key_digest
 
     # -- transport -------------------------------------------------------------------------
 

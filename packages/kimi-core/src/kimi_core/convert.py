@@ -21,6 +21,7 @@ from kimi_core.messages import (
     Tool,
     ToolCall,
     VideoPart,
+    is_builtin_name,
 )
 from kimi_core.profiles import ModelProfile
 from kimi_core.schema import normalize_schema
@@ -113,12 +114,7 @@ def _tool_call_to_wire(call: ToolCall, where: str) -> dict[str, Any]:
             f"{type(call.arguments).__name__}; use json.dumps(...)."
         )
     _check_text(call.arguments, f"{where}.arguments")
-    kind = "builtin_function" if call.is_builtin else "function"
-    return {
-        "id": call.id,
-        "type": kind,
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
+    return call.to_wire()
 
 
 def messages_to_wire(
@@ -384,7 +380,7 @@ def tools_to_wire(
         where = f"{prefix}[{i}]"
         tool = _tool_from_dict(raw, where) if isinstance(raw, Mapping) else raw
         if isinstance(tool, BuiltinTool):
-            if not tool.name.startswith("$"):
+            if not is_builtin_name(tool.name):
                 raise ValueError(f"{where}: builtin tool names start with '$', got {tool.name!r}")
             web_search = web_search or tool.name == "$web_search"
             wire: dict[str, Any] = {"type": "builtin_function", "function": {"name": tool.name}}

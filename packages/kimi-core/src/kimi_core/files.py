@@ -112,10 +112,8 @@ def _prepare(
 def _cache_key(client: KimiClient, content: bytes, purpose: str) -> tuple[str, str, str, str]:
     import hashlib
 
-    from kimi_core.transport import PoolKey
-
-    digest = PoolKey.make(client.base_url, client._key.value, 0, None).key_digest
-    return (client.base_url, digest, purpose, hashlib.sha256(content).hexdigest())
+    base_url, digest = client.account
+    return (base_url, digest, purpose, hashlib.sha256(content).hexdigest())
 
 
 def _cached(key: tuple[str, str, str, str]) -> str | None:

@@ -33,11 +33,25 @@ MANAGED_BODY_FIELDS: Mapping[str, str] = {
     "response_format": "response_format (structured output)",
     "logprobs": "the logprobs setting",
     "top_logprobs": "the top_logprobs setting",
+    "prompt_cache_key": "the prompt_cache_key setting",
+    "prompt_cache_options": "the prompt_cache_options setting",
+    "safety_identifier": "the safety_identifier setting",
+    # Settings that are not body fields: sent in the body they would reach the API as unknown
+    # fields and leave the setting they name unapplied.
+    "preserve_thinking": "the preserve_thinking setting",
+    "stream_usage": "the stream_usage setting",
+    "tool_choice_policy": "the tool_choice_policy setting",
+    "sampling_policy": "the sampling_policy setting",
+    "web_search_max_rounds": "the web_search_max_rounds setting",
+    "media": "the media setting",
+    "endpoint": "the endpoint setting",
     # OpenAILike habit: additional_kwargs={"extra_body": {...}} would send a field named
     # "extra_body", which the API does not know.
     "extra_body": "the fields themselves (extra_body is the OpenAI SDK's argument, not a field)",
 }
-"""Wire field -> the setting (or call) that sends it, checked."""
+"""Wire field (or setting name) -> the setting (or call) that sends it, checked.
+
+Every ``ChatSettings`` field is a key (pinned by a test), so no ``extra_body`` key shadows one."""
 
 
 def check_extra_body(extra_body: Mapping[str, Any] | None) -> None:

@@ -6,6 +6,7 @@ hot path, and carry no validation of their own (the request builder validates, w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,7 @@ __all__ = [
     "Tool",
     "ToolCall",
     "VideoPart",
+    "is_builtin_name",
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -76,7 +78,57 @@ class ToolCall:
     @property
     def is_builtin(self) -> bool:
         """True for server-side builtin tools (``$web_search``), which are echoed, not executed."""
-        return self.type == "builtin_function" or self.name.startswith("$")
+        return self.type == "builtin_function" or is_builtin_name(self.name)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The call as an assistant message's ``tool_calls`` entry (OpenAI's shape).
+
+        Returns:
+            ``{"id", "type", "function": {"name", "arguments"}}``; ``type`` is
+            ``"builtin_function"`` for a builtin call, whatever ``type`` says.
+        """
+        return {
+            "id": self.id,
+            "type": "builtin_function" if self.is_builtin else "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+    @classmethod
+    def from_wire(cls, record: Any, *, builtin: bool = False) -> ToolCall:
+        """A call from a ``tool_calls`` entry, the inverse of :meth:`to_wire`.
+
+        Args:
+            record: ``{"id", "type"?, "function": {"name", "arguments"}}``; ``arguments`` may
+                also be a JSON object (dumped to text) or missing (``""``).
+            builtin: Mark the call as a builtin one whatever its ``type`` says.
+
+        Returns:
+            The call; a missing id is ``""`` (the request builder refuses it with the fix).
+
+        Raises:
+            ValueError: ``record`` does not have that shape.
+        """
+        function = record.get("function") if isinstance(record, Mapping) else None
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+            raise ValueError(f"a tool call has no function name: {record!r}")
+        name: str = function["name"]
+        arguments = function.get("arguments")
+        if isinstance(arguments, Mapping):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        call_id = record.get("id")
+        if not isinstance(arguments, str | None) or not isinstance(call_id, str | None):
+            raise ValueError(f"a tool call's id and arguments must be text: {record!r}")
+        kind: Literal["function", "builtin_function"] = (
+            "builtin_function"
+            if builtin or record.get("type") == "builtin_function"
+            else "function"
+        )
+        return cls(id=call_id or "", name=name, arguments=arguments or "", type=kind)
+
+
+def is_builtin_name(name: str) -> bool:
+    """Whether a tool name is a server-side builtin's (Moonshot's names start with ``$``)."""
+    return name.startswith("$")
 
 
 @dataclass(slots=True)

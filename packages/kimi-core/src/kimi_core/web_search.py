@@ -65,10 +65,7 @@ class WebSearchLoop:
         if result.reasoning:
             self._reasoning.append(result.reasoning)
         calls = result.builtin_calls
-        assistant["tool_calls"] = [
-            {"id": c.id, "type": c.type, "function": {"name": c.name, "arguments": c.arguments}}
-            for c in calls
-        ]
+        assistant["tool_calls"] = [call.to_wire() for call in calls]
         echoes = [
             {"role": "tool", "tool_call_id": c.id, "name": c.name, "content": c.arguments}
             for c in calls

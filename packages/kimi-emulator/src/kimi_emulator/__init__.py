@@ -2,7 +2,7 @@
 
 from kimi_emulator.app import SIZE_HEADER
 from kimi_emulator.config import EmulatorConfig
-from kimi_emulator.script import FAULT_HEADER, Fault, Reply, ToolCall
+from kimi_emulator.script import FAULT_HEADER, Fault, Reply, ScriptedToolCall
 from kimi_emulator.server import KimiEmulator
 from kimi_emulator.state import RecordedRequest
 
@@ -14,5 +14,5 @@ __all__ = [
     "KimiEmulator",
     "RecordedRequest",
     "Reply",
-    "ToolCall",
+    "ScriptedToolCall",
 ]

@@ -20,7 +20,7 @@ from kimi_emulator.arith import evaluate, find_expression
 from kimi_emulator.formulas import search_corpus
 from kimi_emulator.json_keys import asked_keys
 from kimi_emulator.schema_instance import instance
-from kimi_emulator.script import Reply, ToolCall
+from kimi_emulator.script import Reply, ScriptedToolCall
 from kimi_emulator.tool_selection import select_tools
 from kimi_emulator.validate import WEB_SEARCH, ChatRequest, message_text
 
@@ -116,7 +116,7 @@ def _user_text(request: ChatRequest) -> str:
     return request.last_text
 
 
-def _tool_calls(request: ChatRequest, text: str) -> list[ToolCall]:
+def _tool_calls(request: ChatRequest, text: str) -> list[ScriptedToolCall]:
     if request.tool_choice == "none" or not request.functions:
         return []
     by_name = {str(f.get("name")): f for f in request.functions}
@@ -132,7 +132,7 @@ def _tool_calls(request: ChatRequest, text: str) -> list[ToolCall]:
     for name in chosen:
         arguments = _instance(by_name[name].get("parameters") or {"type": "object"}, hints)
         calls.append(
-            ToolCall(name=name, arguments=arguments if isinstance(arguments, dict) else {})
+            ScriptedToolCall(name=name, arguments=arguments if isinstance(arguments, dict) else {})
         )
     return calls
 

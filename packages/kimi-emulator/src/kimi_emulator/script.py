@@ -1,4 +1,4 @@
-"""What a test can queue: exact replies (``Reply``, ``ToolCall``) and faults (``Fault``)."""
+"""What a test can queue: exact replies (``Reply``, ``ScriptedToolCall``) and faults (``Fault``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-__all__ = ["FAULT_HEADER", "Fault", "FaultKind", "Reply", "ToolCall"]
+__all__ = ["FAULT_HEADER", "Fault", "FaultKind", "Reply", "ScriptedToolCall"]
 
 FAULT_HEADER = "X-Kimi-Emulator-Fault"
 
@@ -57,7 +57,7 @@ _DEFAULT_MESSAGES = {
 
 
 @dataclass(frozen=True)
-class ToolCall:
+class ScriptedToolCall:
     """One tool call; ``arguments`` is a dict (JSON-encoded on the wire) or a raw string."""
 
     name: str
@@ -89,7 +89,7 @@ class Reply:
 
     content: str | None = None
     reasoning: str | None = None
-    tool_calls: list[ToolCall] | None = None
+    tool_calls: list[ScriptedToolCall] | None = None
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
     chunk_size: int | None = None
@@ -112,7 +112,7 @@ class Reply:
             "search_result": {"search_id": search_id or f"search-{secrets.token_hex(12)}"},
             "usage": {"total_tokens": total_tokens},
         }
-        call = ToolCall(
+        call = ScriptedToolCall(
             name="$web_search",
             arguments=arguments,
             id=f"t-web_search-{secrets.token_hex(8)}",

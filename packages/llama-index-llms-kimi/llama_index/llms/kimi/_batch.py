@@ -12,9 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from kimi_core import BatchJob, BatchPolling, BatchProgress, ChatRequest, KimiError, estimate_cost
+from kimi_core import (
+    BatchJob,
+    BatchPolling,
+    BatchProgress,
+    ChatRequest,
+    KimiError,
+    ProgressOption,
+    estimate_cost,
+    progress_callback,
+)
 from kimi_core import ChatResult as KimiResult
-from kimi_core.batch_progress import ProgressOption, progress_callback
 from llama_index.core.base.llms.generic_utils import chat_response_to_completion_response
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
 from llama_index.core.tools import BaseTool

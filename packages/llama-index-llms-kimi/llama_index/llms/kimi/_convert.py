@@ -11,8 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kimi_core import FunctionTool, ImagePart, Message, TextPart, ToolCall, VideoPart
-from kimi_core.messages import Role
+from kimi_core import FunctionTool, ImagePart, Message, Role, TextPart, ToolCall, VideoPart
 from llama_index.core.base.llms.types import (
     AudioBlock,
     CachePoint,
@@ -264,26 +263,14 @@ def _calls_from_wire(raw: Any, *, builtin: bool = False) -> list[ToolCall]:
                 "id": data.get("id"),
                 "function": {"name": data.get("name"), "arguments": data.get("input")},
             }
-        function = (data.get("function") or {}) if isinstance(data, dict) else None
-        if not isinstance(function, dict):
-            raise ValueError(f"{_WIRE_CALLS_SHAPE}; got {item!r}.")
-        calls.append(
-            ToolCall(
-                id=data.get("id") or "",
-                name=function.get("name", ""),
-                arguments=_arguments_json(function.get("arguments") or "{}"),
-                type="builtin_function" if builtin else "function",
-            )
-        )
+        try:
+            call = ToolCall.from_wire(data, builtin=builtin)
+        except ValueError:
+            raise ValueError(f"{_WIRE_CALLS_SHAPE}; got {item!r}.") from None
+        # A history written by another model may leave out the arguments of a call without any.
+        call.arguments = call.arguments or "{}"
+        calls.append(call)
     return calls
-
-
-def _call_to_wire(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": call.type,
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
 
 
 def to_kimi_tools(tools: Sequence[BaseTool], *, strict: bool | None = None) -> list[FunctionTool]:
@@ -423,7 +410,7 @@ def assistant_message(
     if text or not calls:
         blocks.append(TextBlock(text=text))
     blocks.extend(calls)
-    extra = {BUILTIN_CALLS_KEY: [_call_to_wire(c) for c in builtin_calls]} if builtin_calls else {}
+    extra = {BUILTIN_CALLS_KEY: [c.to_wire() for c in builtin_calls]} if builtin_calls else {}
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from kimi_core import (
     DEFAULT_TIMEOUT,
+    SETTING_NAMES,
     WEB_SEARCH,
     ChatRequest,
     ChatResult,
@@ -17,6 +17,7 @@ from kimi_core import (
     MediaPolicy,
     SamplingPolicy,
     Tool,
+    apply_overrides,
     build_chat_request,
     check_thinking_and_sampling,
     get_profile,
@@ -85,28 +86,11 @@ __all__ = ["Kimi"]
 dispatcher = get_dispatcher(__name__)
 
 _DEFAULT_MODEL = ChatSettings.model
-# Per-call keyword arguments that override a ChatSettings field of the same name.
-_SETTING_OVERRIDES = frozenset(
-    {
-        "thinking",
-        "preserve_thinking",
-        "reasoning_effort",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "presence_penalty",
-        "frequency_penalty",
-        "stop",
-        "prompt_cache_key",
-        "prompt_cache_options",
-        "safety_identifier",
-        "logprobs",
-        "top_logprobs",
-        "media",
-        "sampling_policy",
-    }
-)
-_REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search", "extra_body"})
+# The settings that are fields of the same name here (extra_body is additional_kwargs, as in
+# OpenAILike); per call, every setting is accepted under its own name.
+_SETTING_FIELDS = tuple(name for name in SETTING_NAMES if name != "extra_body")
+# Per-call keyword arguments that are not settings.
+_REQUEST_KWARGS = frozenset({"tools", "tool_choice", "response_format", "web_search"})
 
 
 class Kimi(BatchMixin, FunctionCallingLLM):
@@ -145,6 +129,10 @@ class Kimi(BatchMixin, FunctionCallingLLM):
         stop: Stop sequence(s): at most 5, each at most 32 bytes.
         logprobs: Return token log probabilities (``ChatResponse.logprobs``).
         top_logprobs: Alternatives per token (0-20; needs ``logprobs``).
+        n: Answers per request; kimi-core returns one, so only 1 (omitted unless set).
+        safety_identifier: A hashed end-user id.
+        stream_usage: Ask for the trailing usage chunk when streaming.
+        web_search_max_rounds: Round limit of the ``$web_search`` echo loop.
         timeout: Seconds per request.
         deadline: Seconds a whole call may take, retries and streaming included (default None:
             no bound); ``kimi_core.DeadlineExceededError`` when passed.
@@ -163,7 +151,8 @@ class Kimi(BatchMixin, FunctionCallingLLM):
             inside the call, so agents never see a ``$web_search`` tool call.
         documents: ``"file-extract"`` uploads each ``DocumentBlock`` once to the Files API and
             sends its extracted text in its place; ``"error"`` (default) refuses them.
-        additional_kwargs: Extra top-level body fields (an escape hatch, sent as given).
+        additional_kwargs: Extra top-level body fields (an escape hatch, sent as given; a field
+            a setting sends, or a setting's name, is refused). Per call: ``extra_body``.
         default_headers: Extra HTTP headers on every request.
         coalesce_stream: While streaming, text (or reasoning) events that arrived in the same
             network read come as one response. Nothing waits for more bytes, so this adds no
@@ -205,6 +194,12 @@ class Kimi(BatchMixin, FunctionCallingLLM):
     stop: str | list[str] | None = Field(default=None, description="Stop sequence(s).")
     logprobs: bool | None = Field(default=None, description="Return token log probabilities.")
     top_logprobs: int | None = Field(default=None, description="Alternatives per token (0-20).")
+    n: int | None = Field(default=None, description="Answers per request (only 1).")
+    safety_identifier: str | None = Field(default=None, description="A hashed end-user id.")
+    stream_usage: bool = Field(default=True, description="Ask for usage when streaming.")
+    web_search_max_rounds: int = Field(
+        default=8, description="Round limit of the $web_search echo loop.", ge=1
+    )
     timeout: float = Field(default=DEFAULT_TIMEOUT, description="Seconds per request.", gt=0)
     max_retries: int = Field(default=2, description="Retries of retryable failures.", ge=0)
     deadline: float | None = Field(
@@ -261,29 +256,12 @@ class Kimi(BatchMixin, FunctionCallingLLM):
         )
         return self
 
-    def _settings(self) -> ChatSettings:
+    def _settings(self, kwargs: Mapping[str, Any] | None = None) -> ChatSettings:
         # Built per call from the current field values, so later assignments take effect.
-        return ChatSettings(
-            model=self.model,
-            thinking=self.thinking,
-            preserve_thinking=self.preserve_thinking,
-            reasoning_effort=self.reasoning_effort,
-            max_tokens=self.max_tokens,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            presence_penalty=self.presence_penalty,
-            frequency_penalty=self.frequency_penalty,
-            stop=self.stop,
-            logprobs=self.logprobs,
-            top_logprobs=self.top_logprobs,
-            prompt_cache_key=self.prompt_cache_key,
-            prompt_cache_options=self.prompt_cache_options,
-            tool_choice_policy=self.tool_choice_policy,
-            media=self.media,
-            sampling_policy=self.sampling_policy,
-            extra_body=dict(self.additional_kwargs) or None,
-            endpoint=self.endpoint,
-        )
+        values = {name: getattr(self, name) for name in _SETTING_FIELDS}
+        settings = ChatSettings(**values, extra_body=dict(self.additional_kwargs) or None)
+        overrides = {k: v for k, v in (kwargs or {}).items() if k not in _REQUEST_KWARGS}
+        return apply_overrides(settings, overrides)
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Kimi:
         # kimi-core refuses to copy a client that holds a key; the copy shares the client, which
@@ -351,19 +329,7 @@ class Kimi(BatchMixin, FunctionCallingLLM):
     def _request(
         self, messages: Sequence[ChatMessage], *, stream: bool, **kwargs: Any
     ) -> ChatRequest:
-        unknown = set(kwargs) - _SETTING_OVERRIDES - _REQUEST_KWARGS
-        if unknown:
-            allowed = ", ".join(sorted(_SETTING_OVERRIDES | _REQUEST_KWARGS))
-            raise TypeError(
-                f"Kimi got unexpected keyword argument(s) {', '.join(sorted(unknown))}; "
-                f"accepted per call: {allowed}."
-            )
-        settings = self._settings()
-        overrides = {k: kwargs[k] for k in _SETTING_OVERRIDES if k in kwargs}
-        if "extra_body" in kwargs:
-            overrides["extra_body"] = {**(settings.extra_body or {}), **kwargs["extra_body"]}
-        if overrides:
-            settings = dataclasses.replace(settings, **overrides)
+        settings = self._settings(kwargs)
         tools: list[Tool] = list(kwargs.get("tools") or ())
         if kwargs.get("web_search", self.web_search) and WEB_SEARCH not in tools:
             tools.append(WEB_SEARCH)
