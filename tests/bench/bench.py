@@ -45,7 +45,7 @@ from bench_scenarios import (
 from bench_server import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7")
+SCENARIOS = ("S1", "S2", "S2P", "S3", "S3P", "S4", "S5", "S6", "S7", "S8")
 DISTRIBUTIONS = (
     "openai",
     "httpx2",
@@ -135,6 +135,25 @@ def run(
                 _events(size),
                 config.samples,
             )
+        paced = config.paced_size
+        for name, call, what in (
+            ("S2P", "stream", "stream"),
+            ("S3P", "invoke_streaming", "as one message"),
+        ):
+            if name in only:
+                _in_process(
+                    results,
+                    f"{name[:2]} paced",
+                    f"{name[:2]} paced ({paced.pace * 1000:g} ms between events): "
+                    f"{paced.reasoning:,} + {paced.content:,} events {what} (CPU)",
+                    call,
+                    classes,
+                    server,
+                    paced,
+                    1,
+                    _events(paced),
+                    config.samples,
+                )
         if "S3" in only:
             small, large = config.s3_sizes
             title = "S3 {:,} + {:,} events as one message (CPU)"

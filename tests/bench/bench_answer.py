@@ -36,11 +36,20 @@ class Expected:
 
     reasoning: int
     content: int
+    pace: float = 0.0
+    """Seconds between two stream events (the emulator's ``slow_chunks`` fault), 0: none.
+
+    Paced, every SSE event is its own socket write after a wait, so a client reads about one
+    event per read, as over a real network; on loopback the whole stream comes in a few reads.
+    """
 
     @property
     def headers(self) -> dict[str, str]:
-        """The request header that asks for this size."""
-        return size_header(self.reasoning, self.content)
+        """The request headers that ask for this size (and pace)."""
+        headers = size_header(self.reasoning, self.content)
+        if self.pace:
+            headers["X-Kimi-Emulator-Fault"] = f"slow_chunks={self.pace:g}"
+        return headers
 
 
 def size_header(reasoning: int, content: int) -> dict[str, str]:
