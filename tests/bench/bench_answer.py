@@ -43,12 +43,17 @@ class Expected:
     event per read, as over a real network; on loopback the whole stream comes in a few reads.
     """
 
+    delay: float = 0.0
+    """Seconds the server waits before its first byte (``delay_first_byte``), 0: none."""
+
     @property
     def headers(self) -> dict[str, str]:
-        """The request headers that ask for this size (and pace)."""
+        """The request headers that ask for this size (and pace, and delay)."""
         headers = size_header(self.reasoning, self.content)
-        if self.pace:
-            headers["X-Kimi-Emulator-Fault"] = f"slow_chunks={self.pace:g}"
+        faults = [f"slow_chunks={self.pace:g}"] * bool(self.pace)
+        faults += [f"delay_first_byte={self.delay:g}"] * bool(self.delay)
+        if faults:
+            headers["X-Kimi-Emulator-Fault"] = ",".join(faults)
         return headers
 
 
