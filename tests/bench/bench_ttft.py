@@ -21,6 +21,7 @@ from typing import Any
 
 from bench_answer import Expected
 from bench_clients import MAX_TOKENS, MODEL, ChatKimiClient, KimiLlamaIndexClient
+from bench_floors import LangChainFloor
 
 __all__ = ["run_ttft", "ttft_table"]
 
@@ -95,18 +96,26 @@ def _paths(base_url: str, api_key: str, expected: Expected) -> dict[str, Any]:  
 
     from langgraph.graph import START, MessagesState, StateGraph
 
-    def node(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [lc.invoke(state["messages"])]}
+    def graph_of(model: Any) -> Any:
+        def node(state: MessagesState) -> dict[str, Any]:
+            return {"messages": [model.invoke(state["messages"])]}
 
-    graph = StateGraph(MessagesState).add_node("model", node).add_edge(START, "model").compile()
+        return StateGraph(MessagesState).add_node("model", node).add_edge(START, "model").compile()
 
-    def langgraph_messages() -> float:
-        start = time.perf_counter()
-        first = 0.0
-        for chunk, _meta in graph.stream({"messages": [("user", "hi")]}, stream_mode="messages"):
-            if not first and chunk.additional_kwargs.get("reasoning_content"):
-                first = time.perf_counter() - start
-        return first
+    def langgraph_messages(graph: Any) -> Callable[[], float]:
+        def call() -> float:
+            start = time.perf_counter()
+            first = 0.0
+            messages = {"messages": [("user", "hi")]}
+            for chunk, _meta in graph.stream(messages, stream_mode="messages"):
+                if not first and chunk.additional_kwargs.get("reasoning_content"):
+                    first = time.perf_counter() - start
+            return first
+
+        return call
+
+    # The same graph around the minimal LangChain model: what LangGraph itself adds.
+    lc_floor = LangChainFloor(base_url, api_key, expected).make(streaming=False)
 
     from llama_index.core.agent.workflow import AgentStream, FunctionAgent
     from llama_index.core.llms import ChatMessage
@@ -143,7 +152,11 @@ def _paths(base_url: str, api_key: str, expected: Expected) -> dict[str, Any]:  
         "raw SDK async stream": (False, sdk_astream),
         "ChatKimi.stream": (True, lc_stream),
         "ChatKimi.astream": (False, lc_astream),
-        'LangGraph stream_mode="messages" (ChatKimi)': (True, langgraph_messages),
+        'LangGraph stream_mode="messages" (ChatKimi)': (True, langgraph_messages(graph_of(lc))),
+        'LangGraph stream_mode="messages" (LangChain floor)': (
+            True,
+            langgraph_messages(graph_of(lc_floor)),
+        ),
         "Kimi.stream_chat": (True, li_stream),
         "Kimi.astream_chat": (False, li_astream),
         "LlamaIndex FunctionAgent stream (Kimi)": (False, function_agent),
