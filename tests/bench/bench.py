@@ -43,9 +43,10 @@ from bench_scenarios import (
     run_peak_rss,
 )
 from bench_server import EmulatorProcess
+from bench_ttft import run_ttft, ttft_table
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7")
+SCENARIOS = ("S1", "S2", "S2P", "S3", "S3P", "S4", "S5", "S6", "S7", "S8")
 DISTRIBUTIONS = (
     "openai",
     "httpx2",
@@ -134,6 +135,30 @@ def run(
                 1,
                 _events(size),
                 config.samples,
+            )
+        paced = config.paced_size
+        for name, call, what in (
+            ("S2P", "stream", "stream"),
+            ("S3P", "invoke_streaming", "as one message"),
+        ):
+            if name in only:
+                _in_process(
+                    results,
+                    f"{name[:2]} paced",
+                    f"{name[:2]} paced ({paced.pace * 1000:g} ms between events): "
+                    f"{paced.reasoning:,} + {paced.content:,} events {what} (CPU)",
+                    call,
+                    classes,
+                    server,
+                    paced,
+                    1,
+                    _events(paced),
+                    config.samples,
+                )
+        if "S8" in only:
+            _log("S8 time to first token (wall)")
+            results["S8"] = run_ttft(
+                server.base_url, server.api_key, config.s8_delay, config.samples, log=_log
             )
         if "S3" in only:
             small, large = config.s3_sizes
@@ -293,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             "## Details",
             details_table(results),
             *([batch_table(results["S7"])] if "S7" in results else []),
+            *([ttft_table(results["S8"])] if "S8" in results else []),
         ]
     )
     print("\n" + report, flush=True)

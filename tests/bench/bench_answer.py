@@ -36,11 +36,25 @@ class Expected:
 
     reasoning: int
     content: int
+    pace: float = 0.0
+    """Seconds between two stream events (the emulator's ``slow_chunks`` fault), 0: none.
+
+    Paced, every SSE event is its own socket write after a wait, so a client reads about one
+    event per read, as over a real network; on loopback the whole stream comes in a few reads.
+    """
+
+    delay: float = 0.0
+    """Seconds the server waits before its first byte (``delay_first_byte``), 0: none."""
 
     @property
     def headers(self) -> dict[str, str]:
-        """The request header that asks for this size."""
-        return size_header(self.reasoning, self.content)
+        """The request headers that ask for this size (and pace, and delay)."""
+        headers = size_header(self.reasoning, self.content)
+        faults = [f"slow_chunks={self.pace:g}"] * bool(self.pace)
+        faults += [f"delay_first_byte={self.delay:g}"] * bool(self.delay)
+        if faults:
+            headers["X-Kimi-Emulator-Fault"] = ",".join(faults)
+        return headers
 
 
 def size_header(reasoning: int, content: int) -> dict[str, str]:

@@ -389,6 +389,19 @@ class ChatKimiClient(LangChainClient):
         return model
 
 
+class ChatKimiPerEventClient(ChatKimiClient):
+    """``ChatKimi(coalesce_stream=False)``: one chunk per server event (what ``stream`` did before
+    it merged the events of one read); the twin of ``Kimi (LlamaIndex, per event)``."""
+
+    key = "chatkimi-per-event"
+    label = "ChatKimi (per event)"
+
+    def make(self, *, streaming: bool) -> Any:
+        model = super().make(streaming=streaming)
+        model.coalesce_stream = False
+        return model
+
+
 # -- LlamaIndex: OpenAILike and Kimi ------------------------------------------------------------
 
 
@@ -527,6 +540,7 @@ CLIENTS: list[type[Client]] = [
     HttpxFloor,
     ChatOpenAIPeer,
     ChatKimiClient,
+    ChatKimiPerEventClient,
     OpenAILikePeer,
     KimiLlamaIndexClient,
     KimiPerEventClient,

@@ -179,7 +179,9 @@ class LangChainFloor(LangChainClient):
     key = "lc-floor"
     label = "LangChain floor (minimal adapter)"
     role = "framework floor"
-    module = "langchain_core.language_models"
+    # Where BaseChatModel lives: `langchain_core.language_models` alone loads its names lazily,
+    # and skips the tracers and langsmith that any chat model's import pulls in.
+    module = "langchain_core.language_models.chat_models"
 
     def __init__(self, base_url: str, api_key: str, expected: Expected) -> None:
         self.floor = HttpxFloor(base_url, api_key, expected)

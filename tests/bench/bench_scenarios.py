@@ -31,6 +31,9 @@ _SHORT = Expected(16, 16)
 _S2 = Expected(20_000, 2_000)
 _S3 = (Expected(20_000, 2_000), Expected(50_000, 2_000))
 _S6 = Expected(50_000, 2_000)
+# 0.3 ms between events is longer than any client spends on one event, so nothing can be merged;
+# fewer events than S2 keep a paced sample at a few seconds of wall time.
+_PACED = Expected(10_000, 1_000, pace=0.0003)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Config:
     s6_size: Expected = _S6
     s6_samples: int = 1
     s7_lines: int = 10_000
+    paced_size: Expected = _PACED
+    s8_delay: float = 0.2
 
 
 FULL = Config()
@@ -68,6 +73,7 @@ QUICK = Config(
     s6_size=Expected(7_500, 300),
     s6_samples=1,
     s7_lines=2_000,
+    paced_size=Expected(2_000, 200, pace=0.0003),
 )
 
 

@@ -336,6 +336,10 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     """Stream even for `invoke` (chunks reach callbacks; the result is aggregated linearly)."""
     stream_usage: bool = True
     """Report token usage on the last streamed chunk."""
+    coalesce_stream: bool = True
+    """`stream`/`astream`: text (or reasoning) events that arrived in one network read come as one
+    chunk, never mixing new reasoning with new text (no added latency); `False`: one chunk per
+    server event. `invoke` on a streaming model always reports one chunk per event."""
     prompt_cache_key: str | None = None
     """Stable session or task id that improves prompt-cache hits."""
     prompt_cache_options: Any = None
@@ -656,7 +660,10 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
         usage, v1 = self._wants_usage(kwargs), self._indexer()
-        with mapped_errors(), self._client_for(kwargs).stream(request) as stream:
+        with (
+            mapped_errors(),
+            self._client_for(kwargs).stream(request, coalesce=self.coalesce_stream) as stream,
+        ):
             for delta in stream:
                 chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                 if run_manager:
@@ -673,7 +680,9 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         request = self._request(messages, stop, kwargs, stream=True)
         usage, v1 = self._wants_usage(kwargs), self._indexer()
         with mapped_errors():
-            async with self._client_for(kwargs).astream(request) as stream:
+            async with self._client_for(kwargs).astream(
+                request, coalesce=self.coalesce_stream
+            ) as stream:
                 async for delta in stream:
                     chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                     if run_manager:
