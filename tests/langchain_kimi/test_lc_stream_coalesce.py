@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kimi_emulator import KimiEmulator, Reply, ToolCall
+from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
 from langchain_core.messages import AIMessageChunk
 from langchain_kimi import ChatKimi
 
@@ -49,7 +49,7 @@ def test_both_ways_say_the_same(kimi_emulator: KimiEmulator, tools: bool) -> Non
     reply = Reply(
         reasoning="why " * 300,
         content=None if tools else "word " * 300,
-        tool_calls=[ToolCall("add", {"a": 2, "b": 3}, id="add:0")] if tools else None,
+        tool_calls=[ScriptedToolCall("add", {"a": 2, "b": 3}, id="add:0")] if tools else None,
         chunk_size=5,
     )
     streams = []
