@@ -9,7 +9,7 @@ import kimi_core
 
 PUBLIC = {
     "APIConnectionError", "APITimeoutError", "AsyncChatStream", "AuthenticationError",
-    "BatchJob", "BatchObject", "BatchPolling", "BatchProgress", "BatchRequestError",
+    "BatchInputs", "BatchJob", "BatchObject", "BatchPolling", "BatchProgress", "BatchRequestError",
     "BuiltinTool", "CN_BASE_URL", "ChatRequest", "ChatResult", "ChatSettings", "ChatStream",
     "ContentFilterError", "ContentPart", "ContextOverflowError", "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT", "EngineOverloadedError", "FileObject", "FixedSampling", "FormulaResult",
@@ -31,6 +31,7 @@ PUBLIC = {
     # one settings vocabulary; what the adapters used to import from private modules (issue 17)
     "MANAGED_BODY_FIELDS", "SETTING_NAMES", "apply_overrides", "check_extra_body",
     "closest_setting", "is_builtin_name", "ProgressOption", "Role", "progress_callback",
+    "raise_first_error",
     "resolve_credentials",
 }  # fmt: skip
 

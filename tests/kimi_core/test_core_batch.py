@@ -12,12 +12,15 @@ from collections.abc import Iterator
 import pytest
 from kimi_core import (
     WEB_SEARCH,
+    BatchInputs,
+    ChatRequest,
     ChatResult,
     ChatSettings,
     ContentFilterError,
     KimiClient,
     Message,
     build_chat_request,
+    raise_first_error,
 )
 from kimi_core.batch import BatchPolling
 from kimi_core.batch_job import BatchJob
@@ -304,3 +307,20 @@ def test_progress_bar_shows_the_job(emu, bclient, capsys):
     assert "Kimi batch" in shown
     assert "3/3" in shown
     assert "completed" in shown
+
+
+def test_batch_inputs_keep_build_errors_at_their_positions():
+    def build(text: str) -> ChatRequest:
+        if text == "bad":
+            raise TypeError("not a message")
+        return build_chat_request([Message.user(text)], ChatSettings(model="kimi-k2.6"))
+
+    kept = BatchInputs.build(["a", "bad", "c"], build, keep_errors=True)
+    assert kept.positions == [0, 2]
+    assert [type(o).__name__ for o in kept.merge(["A", "C"])] == ["str", "TypeError", "str"]
+    assert kept.merge(["A", "C"])[::2] == ["A", "C"]
+    with pytest.raises(TypeError, match="not a message"):
+        raise_first_error(kept.merge(["A", "C"]), keep_errors=False)
+    # Not kept: the build error names its position and keeps its type.
+    with pytest.raises(TypeError, match="batch input 1: not a message"):
+        BatchInputs.build(["a", "bad"], build, keep_errors=False)

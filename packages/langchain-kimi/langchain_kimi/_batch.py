@@ -8,10 +8,11 @@ would return, in input order, each with `response_metadata["batch_id"]` and an e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from kimi_core import (
+    BatchInputs,
     BatchJob,
     BatchPolling,
     BatchProgress,
@@ -20,6 +21,7 @@ from kimi_core import (
     ProgressOption,
     estimate_cost,
     progress_callback,
+    raise_first_error,
 )
 from kimi_core import ChatResult as KimiResult
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
@@ -68,31 +70,17 @@ def _options(kwargs: dict[str, Any]) -> _Options:
     )
 
 
-@dataclass
-class _Built:
-    """The inputs that built into requests (with their positions) and the ones that did not."""
-
-    requests: list[ChatRequest] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)
-    failed: dict[int, Exception] = field(default_factory=dict)
-
-
 def _build(
     model: ChatKimi, inputs: Sequence[LanguageModelInput], kwargs: dict[str, Any], keep: bool
-) -> _Built:
-    built = _Built()
+) -> BatchInputs:
     stop = kwargs.get("stop")
-    for position, item in enumerate(inputs):
-        try:
-            messages = model._convert_input(item).to_messages()
-            built.requests.append(model._request(messages, stop, kwargs, stream=False))
-        except (ValueError, TypeError) as exc:
-            if not keep:
-                raise ValueError(f"batch input {position}: {exc}") from exc
-            built.failed[position] = exc
-            continue
-        built.positions.append(position)
-    return built
+    return BatchInputs.build(
+        inputs,
+        lambda item: model._request(
+            model._convert_input(item).to_messages(), stop, kwargs, stream=False
+        ),
+        keep_errors=keep,
+    )
 
 
 def _tool_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -131,23 +119,6 @@ def _messages(
 ) -> list[_Outcome]:
     batch_of = {p: part.batch_id for part in job.parts for p in part.positions}
     return [_message(model, outcome, requests[i], batch_of[i]) for i, outcome in enumerate(results)]
-
-
-def _merge(total: int, built: _Built, done: Sequence[_Outcome]) -> list[_Outcome]:
-    out: list[_Outcome | None] = [None] * total
-    for position, exc in built.failed.items():
-        out[position] = exc
-    for position, outcome in zip(built.positions, done, strict=True):
-        out[position] = outcome
-    return [o for o in out if o is not None]
-
-
-def _raise_first(outcomes: Sequence[_Outcome], keep: bool) -> None:
-    if keep:
-        return
-    for outcome in outcomes:
-        if isinstance(outcome, Exception):
-            raise outcome
 
 
 def _trace_start(
@@ -286,13 +257,13 @@ class BatchAPIMixin:
                         metadata=options.metadata,
                     )
                 done = _messages(model, job, results, built.requests)
-            outcomes = _merge(len(inputs), built, done)
+            outcomes = built.merge(done)
         except BaseException as exc:
             for manager in managers:
                 manager.on_llm_error(exc)
             raise
         _trace_end(managers, outcomes)
-        _raise_first(outcomes, return_exceptions)
+        raise_first_error(outcomes, keep_errors=return_exceptions)
         return outcomes  # type: ignore[return-value]
 
     async def abatch(
@@ -326,13 +297,13 @@ class BatchAPIMixin:
                         metadata=options.metadata,
                     )
                 done = _messages(model, job, results, built.requests)
-            outcomes = _merge(len(inputs), built, done)
+            outcomes = built.merge(done)
         except BaseException as exc:
             for manager in managers:
                 await manager.on_llm_error(exc)
             raise
         await _atrace_end(managers, outcomes)
-        _raise_first(outcomes, return_exceptions)
+        raise_first_error(outcomes, keep_errors=return_exceptions)
         return outcomes  # type: ignore[return-value]
 
     # -- the explicit job API -----------------------------------------------------------------
@@ -416,7 +387,7 @@ class BatchAPIMixin:
                 batches.wait(job, on_progress=on_progress, polling=polling)
             results = batches.results(job)
         outcomes = _messages(model, job, results, [None] * len(results))
-        _raise_first(outcomes, return_exceptions)
+        raise_first_error(outcomes, keep_errors=return_exceptions)
         return outcomes  # type: ignore[return-value]
 
     async def abatch_results(
@@ -436,7 +407,7 @@ class BatchAPIMixin:
                 await batches.wait(job, on_progress=on_progress, polling=polling)
             results = await batches.results(job)
         outcomes = _messages(model, job, results, [None] * len(results))
-        _raise_first(outcomes, return_exceptions)
+        raise_first_error(outcomes, keep_errors=return_exceptions)
         return outcomes  # type: ignore[return-value]
 
     def cancel_batch(self, job: BatchJob) -> BatchProgress:

@@ -5,6 +5,7 @@ results. ``langchain-kimi`` and ``llama-index-llms-kimi`` are thin translations 
 """
 
 from kimi_core.batch import BatchPolling
+from kimi_core.batch_inputs import BatchInputs, raise_first_error
 from kimi_core.batch_job import BatchJob, BatchProgress
 from kimi_core.batch_lines import BatchObject, BatchRequestError
 from kimi_core.batch_progress import ProgressOption, progress_callback
@@ -96,6 +97,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncChatStream",
     "AuthenticationError",
+    "BatchInputs",
     "BatchJob",
     "BatchObject",
     "BatchPolling",
@@ -169,6 +171,7 @@ __all__ = [
     "normalize_schema",
     "parse_completion",
     "progress_callback",
+    "raise_first_error",
     "refresh_profiles_from_models",
     "resolve_credentials",
     "resolve_thinking",

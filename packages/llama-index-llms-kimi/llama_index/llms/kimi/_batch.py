@@ -9,10 +9,10 @@ thinking, documents), runs on Moonshot's side at 60 % of the price, and comes ba
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from kimi_core import (
+    BatchInputs,
     BatchJob,
     BatchPolling,
     BatchProgress,
@@ -21,6 +21,7 @@ from kimi_core import (
     ProgressOption,
     estimate_cost,
     progress_callback,
+    raise_first_error,
 )
 from kimi_core import ChatResult as KimiResult
 from llama_index.core.base.llms.generic_utils import chat_response_to_completion_response
@@ -35,13 +36,6 @@ __all__ = ["BatchMixin"]
 
 ChatOutcome = ChatResponse | Exception
 CompletionOutcome = CompletionResponse | Exception
-
-
-@dataclass
-class _Built:
-    requests: list[ChatRequest] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)
-    failed: dict[int, Exception] = field(default_factory=dict)
 
 
 def _llm(mixin: object) -> Kimi:
@@ -65,19 +59,12 @@ def _prompt_conversations(prompts: Sequence[str]) -> list[list[ChatMessage]]:
 
 def _build(
     llm: Kimi, conversations: Sequence[Sequence[ChatMessage]], kwargs: dict[str, Any], keep: bool
-) -> _Built:
-    built = _Built()
-    for position, messages in enumerate(conversations):
-        try:
-            request = llm._request(llm._documents(messages), stream=False, **kwargs)
-        except (ValueError, TypeError) as exc:
-            if not keep:
-                raise type(exc)(f"batch input {position}: {exc}") from exc
-            built.failed[position] = exc
-            continue
-        built.requests.append(request)
-        built.positions.append(position)
-    return built
+) -> BatchInputs:
+    return BatchInputs.build(
+        conversations,
+        lambda messages: llm._request(llm._documents(messages), stream=False, **kwargs),
+        keep_errors=keep,
+    )
 
 
 def _responses(
@@ -99,23 +86,6 @@ def _responses(
             response.additional_kwargs["estimated_cost_usd"] = cost
         out.append(response)
     return out
-
-
-def _merge(total: int, built: _Built, done: Sequence[ChatOutcome]) -> list[ChatOutcome]:
-    merged: list[ChatOutcome | None] = [None] * total
-    for position, exc in built.failed.items():
-        merged[position] = exc
-    for position, outcome in zip(built.positions, done, strict=True):
-        merged[position] = outcome
-    return [m for m in merged if m is not None]
-
-
-def _checked(outcomes: list[ChatOutcome], keep: bool) -> list[ChatOutcome]:
-    if not keep:
-        for outcome in outcomes:
-            if isinstance(outcome, Exception):
-                raise outcome
-    return outcomes
 
 
 def _completions(outcomes: list[ChatOutcome]) -> list[CompletionOutcome]:
@@ -172,8 +142,9 @@ class BatchMixin:
                     metadata=batch_metadata,
                 )
             done = _responses(llm, job, results, built.requests)
-        outcomes = _merge(len(conversations), built, done)
-        return _checked(outcomes, return_exceptions)  # type: ignore[return-value]
+        outcomes = built.merge(done)
+        raise_first_error(outcomes, keep_errors=return_exceptions)
+        return outcomes  # type: ignore[return-value]
 
     async def abatch_chat(
         self,
@@ -189,17 +160,15 @@ class BatchMixin:
         """Async :meth:`batch_chat`."""
         llm = _llm(self)
         kwargs = _tool_kwargs(kwargs)
-        built = _Built()
+        built = BatchInputs(total=len(conversations))
         for position, messages in enumerate(conversations):
             try:
                 documents = await llm._adocuments(messages)
-                built.requests.append(llm._request(documents, stream=False, **kwargs))
+                request = llm._request(documents, stream=False, **kwargs)
             except (ValueError, TypeError) as exc:
-                if not return_exceptions:
-                    raise type(exc)(f"batch input {position}: {exc}") from exc
-                built.failed[position] = exc
-                continue
-            built.positions.append(position)
+                built.refuse(position, exc, keep_errors=return_exceptions)
+            else:
+                built.add(position, request)
         done: list[ChatOutcome] = []
         if built.requests:
             with progress_callback(progress) as on_progress:
@@ -211,8 +180,9 @@ class BatchMixin:
                     metadata=batch_metadata,
                 )
             done = _responses(llm, job, results, built.requests)
-        outcomes = _merge(len(conversations), built, done)
-        return _checked(outcomes, return_exceptions)  # type: ignore[return-value]
+        outcomes = built.merge(done)
+        raise_first_error(outcomes, keep_errors=return_exceptions)
+        return outcomes  # type: ignore[return-value]
 
     def batch_complete(self, prompts: Sequence[str], **kwargs: Any) -> list[CompletionResponse]:
         """:meth:`batch_chat` for prompts, each sent as one user message (as :meth:`complete`).
@@ -296,7 +266,8 @@ class BatchMixin:
             if wait:
                 llm.client.batches.wait(job, on_progress=on_progress, polling=polling)
         outcomes = _responses(llm, job, llm.client.batches.results(job))
-        return _checked(outcomes, return_exceptions)  # type: ignore[return-value]
+        raise_first_error(outcomes, keep_errors=return_exceptions)
+        return outcomes  # type: ignore[return-value]
 
     async def abatch_results(
         self,
@@ -313,7 +284,8 @@ class BatchMixin:
             if wait:
                 await llm.client.abatches.wait(job, on_progress=on_progress, polling=polling)
         outcomes = _responses(llm, job, await llm.client.abatches.results(job))
-        return _checked(outcomes, return_exceptions)  # type: ignore[return-value]
+        raise_first_error(outcomes, keep_errors=return_exceptions)
+        return outcomes  # type: ignore[return-value]
 
     def cancel_batch(self, job: BatchJob) -> BatchProgress:
         """Stop the job's unfinished batches; answers so far stay collectable."""
