@@ -62,7 +62,7 @@ def run_batch_scenario(lines: int = 10_000, samples: int = 3) -> dict[str, Any]:
     """Median CPU microseconds per request for each step, over ``samples`` runs of ``lines``."""
     from kimi_core import ChatSettings, Message, build_chat_request, parse_completion
     from kimi_core.batch_lines import batch_line, parse_result_line, plan_files
-    from kimi_core.client import _decode
+    from kimi_core.chat_stream import decode_payload as _decode
     from langchain_kimi import ChatKimi
     from llama_index.core.base.llms.types import ChatMessage
     from llama_index.llms.kimi import Kimi

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from kimi_core import IncompleteStreamError, MalformedResponseError, StreamAccumulator
-from kimi_core.client import _decode
+from kimi_core.chat_stream import decode_payload as _decode
 
 
 def _chunk(**delta: object) -> dict[str, object]:

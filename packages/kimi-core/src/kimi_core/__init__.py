@@ -9,7 +9,8 @@ from kimi_core.batch_inputs import BatchInputs, raise_first_error
 from kimi_core.batch_job import BatchJob, BatchProgress
 from kimi_core.batch_lines import BatchObject, BatchRequestError
 from kimi_core.batch_progress import ProgressOption, progress_callback
-from kimi_core.client import DEFAULT_TIMEOUT, AsyncChatStream, ChatStream, KimiClient
+from kimi_core.chat_stream import AsyncChatStream, ChatStream
+from kimi_core.client import DEFAULT_TIMEOUT, KimiClient
 from kimi_core.convert import REASONING_PLACEHOLDER, messages_to_wire, tools_to_wire
 from kimi_core.endpoints import (
     ENDPOINTS,

@@ -4,38 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import time
 import warnings
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
+from kimi_core.attempts import Attempts, aretry, deadline_error, retry
+from kimi_core.chat_stream import AsyncChatStream, ChatStream, StreamRound, aread_round, read_round
 from kimi_core.endpoint_wire import check_answer
 from kimi_core.endpoints import EndpointProfile, resolve_endpoint
-from kimi_core.errors import (
-    APIConnectionError,
-    APITimeoutError,
-    DeadlineExceededError,
-    IncompleteStreamError,
-    KimiError,
-    MalformedResponseError,
-    request_id_of,
-)
+from kimi_core.errors import KimiError, MalformedResponseError, request_id_of
 from kimi_core.media import (
     ainline_remote_media,
     check_inline_total,
     inline_remote_media,
     large_inline_media,
 )
-from kimi_core.messages import is_builtin_name
 from kimi_core.request import ChatRequest
 from kimi_core.response import ChatResult, parse_completion
 from kimi_core.retry import RetryPolicy
-from kimi_core.sse import DEFAULT_MAX_LINE, DONE, aiter_sse_batches, iter_sse_batches
-from kimi_core.stream import StreamAccumulator, StreamDelta, ToolCallChunk, coalesce_deltas
+from kimi_core.sse import DEFAULT_MAX_LINE
+from kimi_core.stream import StreamDelta
 from kimi_core.tokens import ESTIMATE_PATH, estimate_body, total_tokens
 from kimi_core.transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -63,14 +54,12 @@ if TYPE_CHECKING:
     from kimi_core.files import AsyncFiles, Files
     from kimi_core.formulas import AsyncFormulas, Formulas
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncChatStream", "ChatStream", "KimiClient"]
+__all__ = ["DEFAULT_TIMEOUT", "KimiClient"]
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds per request (thinking answers can take minutes; Moonshot's gateway gives up at ~900s)."""
 
-_T = TypeVar("_T")
 _CHAT = "/chat/completions"
-logger = logging.getLogger("kimi_core")
 # The SDK encodes the body as multipart (boundary included) when the content type says so.
 _MULTIPART: Any = {"headers": {"Content-Type": "multipart/form-data"}}
 
@@ -87,185 +76,6 @@ def _chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
     return body
 
 
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-def _decode(payload: bytes) -> Any:
-    # Fast path for the common case: SSE is UTF-8 and payloads arrive stripped, so decoding the
-    # text directly skips json.loads' encoding detection and trailing-whitespace scan. Anything
-    # else (a BOM, trailing data, bad JSON) takes json.loads' own path and gets its own verdict.
-    try:
-        text = payload.decode("utf-8", "surrogatepass")
-        value, end = _raw_decode(text)
-        if end == len(text):
-            return value
-    except (ValueError, RecursionError):
-        pass
-    try:
-        return json.loads(payload)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested past JSON's budget
-        raise MalformedResponseError(
-            f"malformed SSE data line: {payload[:200]!r}", retryable=False
-        ) from exc
-
-
-class _Round:
-    """One streamed round: parse SSE payloads, hide builtin calls, report usage once at the end."""
-
-    __slots__ = ("acc", "builtin", "delivered", "yielded")
-
-    def __init__(self, response: httpx2.Response, endpoint: EndpointProfile) -> None:
-        self.acc = StreamAccumulator(request_id=request_id_of(response.headers), endpoint=endpoint)
-        self.builtin: set[int] = set()
-        self.delivered = 0
-        self.yielded = 0
-
-    @staticmethod
-    def checked(tail: list[StreamDelta], endpoint: EndpointProfile) -> list[StreamDelta]:
-        """The closing deltas, after the empty-answer check of the final result.
-
-        Outside the retry loop on purpose: the reasoning was already delivered, so the client does
-        not resend, but the caller may (the error stays retryable).
-        """
-        if tail and tail[-1].result is not None:
-            check_answer(tail[-1].result, endpoint)
-        return tail
-
-    def take(self, payload: bytes) -> StreamDelta | None:
-        """What the caller sees of one payload (None: nothing; check ``acc.done`` for the end)."""
-        if payload == DONE:
-            self.acc.mark_done()
-            return None
-        if not payload:
-            return None
-        delta = self.acc.feed(_decode(payload))
-        self.delivered += 1
-        if delta is None:
-            return None
-        calls = self._client_calls(delta.tool_call_chunks) if delta.tool_call_chunks else ()
-        if delta.text is None and delta.reasoning is None and not calls:
-            return None
-        self.yielded += 1
-        if delta.usage is None and delta.finish_reason is None and calls is delta.tool_call_chunks:
-            return delta
-        # Usage and finish_reason are reported once, summed over rounds, on the final delta.
-        return StreamDelta(delta.text, delta.reasoning, calls)
-
-    def take_read(
-        self, payloads: list[bytes], coalesce: bool
-    ) -> tuple[list[StreamDelta], KimiError | None]:
-        """The deltas of one network read (merged when ``coalesce``), and the error that cut it.
-
-        The deltas before an error still reach the caller, as they would one by one.
-        """
-        deltas: list[StreamDelta] = []
-        error = None
-        try:
-            for payload in payloads:
-                visible = self.take(payload)
-                if visible is not None:
-                    deltas.append(visible)
-                elif self.acc.done:
-                    break
-        except KimiError as exc:
-            error = exc
-        return (coalesce_deltas(deltas) if coalesce else deltas), error
-
-    def _client_calls(self, chunks: Sequence[ToolCallChunk]) -> Sequence[ToolCallChunk]:
-        kept = []
-        for chunk in chunks:
-            if chunk.type == "builtin_function" or is_builtin_name(chunk.name or ""):
-                self.builtin.add(chunk.index)
-            if chunk.index not in self.builtin:
-                kept.append(chunk)
-        return chunks if len(kept) == len(chunks) else kept
-
-    def broken(self, exc: Exception) -> KimiError:
-        """The typed error for a transport failure in the middle of this round."""
-        import httpx2
-
-        what = f"after {self.delivered} chunks" if self.delivered else "before any chunk"
-        cls = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
-        return cls(
-            f"the stream broke {what}: {type(exc).__name__}: {exc}",
-            request_id=self.acc.request_id,
-        )
-
-    def end(self, loop: WebSearchLoop) -> tuple[list[StreamDelta], bool]:
-        """Deltas that close the round, and whether the ``$web_search`` loop asks again."""
-        try:
-            result = self.acc.result()
-        except IncompleteStreamError as error:
-            # A round cut before anything reached the caller can safely be asked again.
-            error.retryable = not self.yielded
-            raise
-        if loop.advance(result):
-            return [StreamDelta(event=search) for search in loop.new_searches], True
-        final = loop.finish(result)
-        return [
-            StreamDelta(finish_reason=final.finish_reason, usage=final.usage, result=final)
-        ], False
-
-
-def _read_round(
-    response: httpx2.Response, round_: _Round, coalesce: bool, max_line: int, until: float | None
-) -> Iterator[StreamDelta]:
-    """The visible deltas of one streamed round, up to ``[DONE]`` or the end of the body."""
-    chunks = response.iter_bytes() if until is None else _until(response.iter_bytes(), until)
-    for payloads in iter_sse_batches(chunks, max_line):
-        deltas, error = round_.take_read(payloads, coalesce)
-        yield from deltas
-        if error is not None:
-            raise error
-        if round_.acc.done:
-            return
-
-
-async def _aread_round(
-    response: httpx2.Response, round_: _Round, coalesce: bool, max_line: int, until: float | None
-) -> AsyncGenerator[StreamDelta, None]:
-    """Async :func:`_read_round`."""
-    chunks = response.aiter_bytes() if until is None else _auntil(response.aiter_bytes(), until)
-    async for payloads in aiter_sse_batches(chunks, max_line):
-        deltas, error = round_.take_read(payloads, coalesce)
-        for delta in deltas:
-            yield delta
-        if error is not None:
-            raise error
-        if round_.acc.done:
-            return
-
-
-def _deadline_error(what: str) -> DeadlineExceededError:
-    return DeadlineExceededError(
-        f"the call's deadline passed {what}; raise deadline=... (seconds for the whole call, "
-        "retries and streaming included) or leave it None"
-    )
-
-
-def _until(chunks: Iterator[bytes], until: float) -> Iterator[bytes]:
-    """``chunks`` up to the deadline, checked once per network read."""
-    for chunk in chunks:
-        if time.monotonic() > until:
-            raise _deadline_error("while the response was being read")
-        yield chunk
-
-
-async def _auntil(chunks: AsyncIterator[bytes], until: float) -> AsyncIterator[bytes]:
-    """Async :func:`_until`; a read waiting past the deadline is cancelled."""
-    import asyncio
-
-    while True:
-        try:
-            async with asyncio.timeout(until - time.monotonic()):
-                chunk = await anext(chunks)
-        except StopAsyncIteration:
-            return
-        except TimeoutError as exc:
-            raise _deadline_error("while the response was being read") from exc
-        yield chunk
-
-
 class _CachedPool(NamedTuple):
     """The pool a client uses, and the settings (and event loop) it was chosen for.
 
@@ -277,142 +87,6 @@ class _CachedPool(NamedTuple):
     timeout: float
     headers: dict[str, str]
     loop: Callable[[], asyncio.AbstractEventLoop | None] = lambda: None
-
-
-class _Attempts:
-    """The retry budget of one call (or of one stream round): attempt count and elapsed time."""
-
-    __slots__ = ("count", "policy", "started", "until")
-
-    def __init__(self, policy: RetryPolicy, until: float | None = None) -> None:
-        self.policy = policy
-        self.count = 0
-        self.started = time.monotonic()
-        self.until = until
-
-    def budget(self, timeout: float) -> float | None:
-        """The timeout of the next attempt when a deadline applies (None: the client's own).
-
-        Raises:
-            DeadlineExceededError: The deadline has passed.
-        """
-        if self.until is None:
-            return None
-        left = self.until - time.monotonic()
-        if left <= 0:
-            raise _deadline_error("before the request could be sent")
-        return min(timeout, left)
-
-    def _expired(self, error: KimiError) -> None:
-        if self.until is not None and time.monotonic() >= self.until:
-            if isinstance(error, DeadlineExceededError):
-                raise error
-            raise _deadline_error(f"({type(error).__name__}: {error})") from error
-
-    def reset(self) -> None:
-        """A round succeeded: the next one gets the full budget again."""
-        self.count = 0
-        self.started = time.monotonic()
-
-    def next_delay(self, error: KimiError) -> float | None:
-        """Seconds to wait before the next attempt, or None when ``error`` must be raised.
-
-        Raises:
-            DeadlineExceededError: The call's deadline has passed.
-        """
-        self._expired(error)
-        elapsed = time.monotonic() - self.started
-        if not self.policy.should_retry(error, self.count, elapsed):
-            return None
-        delay = self.policy.delay(error, self.count, elapsed)
-        if self.until is not None and time.monotonic() + delay >= self.until:
-            return None  # no time left for another attempt: the failure itself is the answer
-        self.count += 1
-        logger.info(
-            "retrying in %.2fs (retry %d of %d) after %s: %s",
-            delay,
-            self.count,
-            self.policy.max_retries,
-            type(error).__name__,
-            error,
-        )
-        return delay
-
-    def next_round_delay(self, error: KimiError, round_: _Round | None) -> float | None:
-        """Like :meth:`next_delay`, but never once a delta of the round reached the caller."""
-        self._expired(error)
-        if round_ is not None and round_.yielded:
-            # Chunks are in the caller's hands: a retry would duplicate them.
-            error.retryable = False
-            return None
-        return self.next_delay(error)
-
-
-class ChatStream(Iterator[StreamDelta]):
-    """Iterator of :class:`StreamDelta` with the complete :class:`ChatResult` at the end.
-
-    The last delta carries ``finish_reason``, the usage summed over all rounds and ``result``.
-    Close it (or use ``with``) to release the connection when stopping early.
-    """
-
-    def __init__(self, gen: Iterator[StreamDelta]) -> None:
-        self._gen = gen
-        self.result: ChatResult | None = None
-
-    def __next__(self) -> StreamDelta:
-        delta = next(self._gen)
-        if delta.result is not None:
-            self.result = delta.result
-        return delta
-
-    def __iter__(self) -> ChatStream:
-        return self
-
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        close = getattr(self._gen, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> ChatStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncChatStream(AsyncIterator[StreamDelta]):
-    """Async :class:`ChatStream`."""
-
-    def __init__(self, gen: AsyncIterator[StreamDelta]) -> None:
-        self._gen = gen
-        self.result: ChatResult | None = None
-
-    async def __anext__(self) -> StreamDelta:
-        delta = await self._gen.__anext__()
-        if delta.result is not None:
-            self.result = delta.result
-        return delta
-
-    def __aiter__(self) -> AsyncChatStream:
-        return self
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection."""
-        aclose = getattr(self._gen, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-    async def __aenter__(self) -> AsyncChatStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class _Secret:
@@ -568,43 +242,6 @@ class KimiClient:
         """The monotonic time a call starting now must end by (None: no deadline)."""
         return None if self.deadline is None else time.monotonic() + self.deadline
 
-    def _with_retries(
-        self, send: Callable[[float | None], _T], model: str | None, until: float | None
-    ) -> _T:
-        attempts = _Attempts(self.retry_policy, until)
-        while True:
-            try:
-                return send(attempts.budget(self.timeout))
-            except Exception as exc:
-                error = translate_error(exc, model=model)
-                delay = attempts.next_delay(error)
-                if delay is None:
-                    raise error from exc
-            time.sleep(delay)
-
-    async def _awith_retries(
-        self, send: Callable[[float | None], Any], model: str | None, until: float | None
-    ) -> Any:
-        import asyncio
-
-        attempts = _Attempts(self.retry_policy, until)
-        while True:
-            try:
-                budget = attempts.budget(self.timeout)
-                if budget is None:
-                    return await send(None)
-                try:
-                    async with asyncio.timeout(budget):
-                        return await send(budget)
-                except TimeoutError as exc:
-                    raise APITimeoutError(f"the request timed out after {budget:.3g}s") from exc
-            except Exception as exc:
-                error = translate_error(exc, model=model)
-                delay = attempts.next_delay(error)
-                if delay is None:
-                    raise error from exc
-            await asyncio.sleep(delay)
-
     def request(
         self,
         method: str,
@@ -655,7 +292,9 @@ class KimiClient:
                 )
                 return response
 
-            return self._with_retries(upload, model, until)
+            return retry(
+                upload, Attempts(self.retry_policy, until), timeout=self.timeout, model=model
+            )
         built = pool.build(method, path, body)  # encoded once, outside the retry loop
         limit = self.max_response_bytes
 
@@ -665,7 +304,7 @@ class KimiClient:
             )
             return response if stream else read_capped(response, limit)
 
-        return self._with_retries(send, model, until)
+        return retry(send, Attempts(self.retry_policy, until), timeout=self.timeout, model=model)
 
     async def arequest(
         self,
@@ -705,7 +344,9 @@ class KimiClient:
                 )
                 return response
 
-            uploaded: httpx2.Response = await self._awith_retries(upload, model, until)
+            uploaded: httpx2.Response = await aretry(
+                upload, Attempts(self.retry_policy, until), timeout=self.timeout, model=model
+            )
             return uploaded
         built = pool.build(method, path, body)  # encoded once, outside the retry loop
         limit = self.max_response_bytes
@@ -715,7 +356,9 @@ class KimiClient:
             response = await acheck_response(sent, model, limit)
             return response if stream else await aread_capped(response, limit)
 
-        response: httpx2.Response = await self._awith_retries(send, model, until)
+        response: httpx2.Response = await aretry(
+            send, Attempts(self.retry_policy, until), timeout=self.timeout, model=model
+        )
         return response
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -872,7 +515,7 @@ class KimiClient:
                 sent = await pool.http.send(request, stream=True)
             return await acheck_response(sent, model, self.max_response_bytes)
         except TimeoutError as exc:
-            raise _deadline_error("before the stream started") from exc
+            raise deadline_error("before the stream started") from exc
         except Exception as exc:
             raise translate_error(exc, model=model) from exc
 
@@ -880,7 +523,7 @@ class KimiClient:
         import httpx2
 
         self._check_endpoint(request)
-        attempts = _Attempts(self.retry_policy, self._until())
+        attempts = Attempts(self.retry_policy, self._until())
         if request.remote_media:
             self._prepare_media(request)
         loop = WebSearchLoop(request)
@@ -891,22 +534,22 @@ class KimiClient:
             round_ = None
             try:
                 response = self._open_stream(loop.body, model, attempts.budget(self.timeout))
-                round_ = _Round(response, self.endpoint)
+                round_ = StreamRound(response, self.endpoint)
                 try:
-                    yield from _read_round(response, round_, coalesce, max_line, attempts.until)
+                    yield from read_round(response, round_, coalesce, max_line, attempts.until)
                     tail, again = round_.end(loop)
                 except httpx2.HTTPError as exc:
                     raise round_.broken(exc) from exc
                 finally:
                     response.close()
             except KimiError as error:
-                delay = attempts.next_round_delay(error, round_)
+                delay = attempts.next_round_delay(error, round_ is not None and round_.yielded > 0)
                 if delay is None:
                     raise
                 time.sleep(delay)
                 continue
             attempts.reset()
-            yield from _Round.checked(tail, self.endpoint)
+            yield from StreamRound.checked(tail, self.endpoint)
             if not again:
                 return
 
@@ -918,7 +561,7 @@ class KimiClient:
         import httpx2
 
         self._check_endpoint(request)
-        attempts = _Attempts(self.retry_policy, self._until())
+        attempts = Attempts(self.retry_policy, self._until())
         if request.remote_media:
             await self._aprepare_media(request)
         loop = WebSearchLoop(request)
@@ -930,8 +573,8 @@ class KimiClient:
             try:
                 budget = attempts.budget(self.timeout)
                 response = await self._aopen_stream(loop.body, model, budget)
-                round_ = _Round(response, self.endpoint)
-                reader = _aread_round(response, round_, coalesce, max_line, attempts.until)
+                round_ = StreamRound(response, self.endpoint)
+                reader = aread_round(response, round_, coalesce, max_line, attempts.until)
                 try:
                     # aclosing: a consumer that stops early closes the reader with the response.
                     async with contextlib.aclosing(reader) as it:
@@ -943,13 +586,13 @@ class KimiClient:
                 finally:
                     await response.aclose()
             except KimiError as error:
-                delay = attempts.next_round_delay(error, round_)
+                delay = attempts.next_round_delay(error, round_ is not None and round_.yielded > 0)
                 if delay is None:
                     raise
                 await asyncio.sleep(delay)
                 continue
             attempts.reset()
-            for delta in _Round.checked(tail, self.endpoint):
+            for delta in StreamRound.checked(tail, self.endpoint):
                 yield delta
             if not again:
                 return
