@@ -33,5 +33,7 @@ def test_lenient_fields_and_refused_shapes() -> None:
     for bad in [None, {"id": "c"}, {"function": {"arguments": "{}"}}, {"function": "add"}]:
         with pytest.raises(ValueError, match="no function name"):
             ToolCall.from_wire(bad)
-    with pytest.raises(ValueError, match="must be text"):
+    with pytest.raises(ValueError, match="id is a int, not text"):
         ToolCall.from_wire({"id": 7, "function": {"name": "add"}})
+    with pytest.raises(ValueError, match="arguments is a list, not text"):
+        ToolCall.from_wire({"id": "c", "function": {"name": "add", "arguments": [1]}})

@@ -560,9 +560,6 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     def _indexer(self) -> _translator.BlockIndexer | None:
         return _translator.BlockIndexer() if self.output_version == "v1" else None
 
-    def _wants_usage(self, kwargs: Mapping[str, Any]) -> bool:
-        return bool(kwargs.get("stream_usage", self.stream_usage))
-
     # -- BaseChatModel hooks ------------------------------------------------------------------
 
     def _should_stream(
@@ -601,7 +598,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
                 result = self._client_for(kwargs).complete(request)
                 return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
-            usage, v1 = self._wants_usage(kwargs), self._indexer()
+            usage, v1 = request.settings.stream_usage, self._indexer()
             with self._client_for(kwargs).stream(request) as stream:
                 for delta in stream:
                     # Chunks are built only for listeners; kimi-core accumulates the result.
@@ -625,7 +622,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
                 result = await self._client_for(kwargs).acomplete(request)
                 return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
-            usage, v1 = self._wants_usage(kwargs), self._indexer()
+            usage, v1 = request.settings.stream_usage, self._indexer()
             async with self._client_for(kwargs).astream(request) as stream:
                 async for delta in stream:
                     if run_manager and run_manager.handlers:
@@ -645,7 +642,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
             msg = "the stream ended without a result"
             raise RuntimeError(msg)
         message = from_kimi_result(
-            result, usage=self._wants_usage(kwargs), adjustments=request.adjustments
+            result, usage=request.settings.stream_usage, adjustments=request.adjustments
         )
         # Same id as the streamed chunks, so stream consumers (LangGraph) see one message.
         message.id = run_id or message.id
@@ -659,7 +656,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
-        usage, v1 = self._wants_usage(kwargs), self._indexer()
+        usage, v1 = request.settings.stream_usage, self._indexer()
         with (
             mapped_errors(),
             self._client_for(kwargs).stream(request, coalesce=self.coalesce_stream) as stream,
@@ -678,7 +675,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
-        usage, v1 = self._wants_usage(kwargs), self._indexer()
+        usage, v1 = request.settings.stream_usage, self._indexer()
         with mapped_errors():
             async with self._client_for(kwargs).astream(
                 request, coalesce=self.coalesce_stream

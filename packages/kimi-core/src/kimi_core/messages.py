@@ -116,8 +116,9 @@ class ToolCall:
         if isinstance(arguments, Mapping):
             arguments = json.dumps(arguments, ensure_ascii=False)
         call_id = record.get("id")
-        if not isinstance(arguments, str | None) or not isinstance(call_id, str | None):
-            raise ValueError(f"a tool call's id and arguments must be text: {record!r}")
+        for what, value in (("id", call_id), ("arguments", arguments)):
+            if not isinstance(value, str | None):
+                raise ValueError(f"a tool call's {what} is a {type(value).__name__}, not text")
         kind: Literal["function", "builtin_function"] = (
             "builtin_function"
             if builtin or record.get("type") == "builtin_function"

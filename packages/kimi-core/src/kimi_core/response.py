@@ -165,21 +165,12 @@ def _tool_calls_from_wire(
     if not isinstance(raw, list):
         raise MalformedResponseError("message.tool_calls is not a list", body=raw)
     for i, item in enumerate(raw):
-        fn = item.get("function") if isinstance(item, Mapping) else None
-        if not isinstance(fn, Mapping) or not isinstance(fn.get("name"), str):
-            raise MalformedResponseError(f"tool_calls[{i}] has no function name", body=raw)
-        arguments = fn.get("arguments")
-        if isinstance(arguments, Mapping):
-            arguments = json.dumps(arguments, ensure_ascii=False)
-        call_id = item.get("id")
-        call = ToolCall(
-            id=call_id
-            if isinstance(call_id, str) and call_id
-            else endpoint.default_tool_call_id(fn["name"], i),
-            name=fn["name"],
-            arguments=_optional_text(arguments, f"tool_calls[{i}] arguments", raw) or "",
-            type="builtin_function" if item.get("type") == "builtin_function" else "function",
-        )
+        try:
+            call = ToolCall.from_wire(item)
+        except ValueError as exc:
+            raise MalformedResponseError(f"tool_calls[{i}]: {exc}", body=raw) from exc
+        if not call.id:
+            call.id = endpoint.default_tool_call_id(call.name, i)
         (builtins if call.is_builtin else functions).append(call)
     return functions, builtins
 
