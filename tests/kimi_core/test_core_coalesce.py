@@ -120,3 +120,31 @@ def test_text_before_an_error_in_the_same_read_is_still_delivered(replay_server:
     with pytest.raises(kimi_core.EngineOverloadedError):
         drain()
     assert "".join(received) == "".join(f"t{i} " for i in range(20))
+
+
+def test_the_first_event_goes_out_alone_before_the_rest_of_its_read_is_merged(
+    replay_server: ReplayServer,
+):
+    # Merging waits for the whole read to be parsed; the first token must not wait for it.
+    replay_server.serve(Canned(body=_stream_body(200, 100), content_type="text/event-stream"))
+    client = KimiClient(api_key="sk-test", base_url=replay_server.base_url, max_retries=0)
+    merged = list(client.stream(_request(), coalesce=True))
+    assert merged[0] == StreamDelta(reasoning="r0 ")
+    assert len(merged[1].reasoning or "") > len("r1 ")  # the rest of the read is merged again
+
+
+async def test_async_first_event_goes_out_alone(replay_server: ReplayServer):
+    replay_server.serve(Canned(body=_stream_body(50, 50), content_type="text/event-stream"))
+    client = KimiClient(api_key="sk-test", base_url=replay_server.base_url, max_retries=0)
+    merged = [d async for d in client.astream(_request(), coalesce=True)]
+    assert merged[0] == StreamDelta(reasoning="r0 ")
+    assert "".join(d.reasoning or "" for d in merged) == "".join(f"r{i} " for i in range(50))
+
+
+def test_an_error_before_the_first_event_is_raised_when_merging(replay_server: ReplayServer):
+    err = {"error": {"type": "engine_overloaded_error", "message": "overloaded"}}
+    body = f"data: {json.dumps(err)}\n\n".encode()
+    replay_server.serve(Canned(body=body, content_type="text/event-stream"))
+    client = KimiClient(api_key="sk-test", base_url=replay_server.base_url, max_retries=0)
+    with pytest.raises(kimi_core.EngineOverloadedError):
+        list(client.stream(_request(), coalesce=True))

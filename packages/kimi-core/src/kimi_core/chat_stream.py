@@ -117,6 +117,23 @@ class StreamRound:
         # Usage and finish_reason are reported once, summed over rounds, on the final delta.
         return StreamDelta(delta.text, delta.reasoning, calls)
 
+    def take_first(self, payloads: list[bytes]) -> tuple[StreamDelta | None, list[bytes]]:
+        """The round's first visible delta, taken from a read without parsing the rest of it.
+
+        Merging a read waits until all of it is parsed (a few ms for a read of hundreds of
+        events); the first token goes out at once instead.
+
+        Returns:
+            The delta (None if the read holds none) and the payloads not parsed yet.
+        """
+        for i, payload in enumerate(payloads):
+            visible = self.take(payload)
+            if visible is not None:
+                return visible, payloads[i + 1 :]
+            if self.acc.done:
+                break
+        return None, []
+
     def take_read(
         self, payloads: list[bytes], coalesce: bool
     ) -> tuple[list[StreamDelta], KimiError | None]:
@@ -182,7 +199,12 @@ def read_round(
 ) -> Iterator[StreamDelta]:
     """The visible deltas of one streamed round, up to ``[DONE]`` or the end of the body."""
     chunks = response.iter_bytes() if until is None else _bounded(response.iter_bytes(), until)
-    for payloads in iter_sse_batches(chunks, max_line):
+    for read in iter_sse_batches(chunks, max_line):
+        payloads = read
+        if coalesce and not round_.yielded:
+            first, payloads = round_.take_first(read)
+            if first is not None:
+                yield first
         deltas, error = round_.take_read(payloads, coalesce)
         yield from deltas
         if error is not None:
@@ -200,7 +222,12 @@ async def aread_round(
 ) -> AsyncGenerator[StreamDelta, None]:
     """Async :func:`read_round`."""
     chunks = response.aiter_bytes() if until is None else _abounded(response.aiter_bytes(), until)
-    async for payloads in aiter_sse_batches(chunks, max_line):
+    async for read in aiter_sse_batches(chunks, max_line):
+        payloads = read
+        if coalesce and not round_.yielded:
+            first, payloads = round_.take_first(read)
+            if first is not None:
+                yield first
         deltas, error = round_.take_read(payloads, coalesce)
         for delta in deltas:
             yield delta
