@@ -95,7 +95,8 @@ def test_langgraph_messages_stream_reasoning_before_text(kimi_emulator: KimiEmul
         )
     )
     kimi_emulator.script(Reply(content="It is 21 C in Oslo.", reasoning="Got it.", chunk_size=4))
-    agent = create_agent(_model(kimi_emulator), tools=[get_weather])
+    # One chunk per server event, so the order of the events is what is seen.
+    agent = create_agent(_model(kimi_emulator, coalesce_stream=False), tools=[get_weather])
     events = list(
         agent.stream({"messages": [("user", "Weather in Oslo?")]}, stream_mode="messages")
     )

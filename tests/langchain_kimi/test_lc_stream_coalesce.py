@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from kimi_emulator import KimiEmulator, Reply, ScriptedToolCall
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessageChunk
 from langchain_kimi import ChatKimi
 
@@ -95,3 +96,31 @@ async def test_astream_both_ways_say_the_same(kimi_emulator: KimiEmulator) -> No
     for total in totals:
         assert total.text == "word " * 200
         assert _reasoning(total) == "why " * 200
+
+
+class _Chunks(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.chunks: list[AIMessageChunk] = []
+
+    def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
+        self.chunks.append(chunk.message)
+
+
+@pytest.mark.parametrize("coalesce", [False, True], ids=["per-event", "coalesced"])
+def test_a_streamed_invoke_reports_chunks_the_same_way(
+    kimi_emulator: KimiEmulator, coalesce: bool
+) -> None:
+    # What LangGraph's stream_mode="messages" reads: the callbacks of a streamed invoke.
+    kimi_emulator.script(Reply(reasoning="why " * 100, content="word " * 100, chunk_size=5))
+    handler = _Chunks()
+    model = _model(kimi_emulator, streaming=True, coalesce_stream=coalesce)
+    message = model.invoke("hi", config={"callbacks": [handler]})
+    reported = handler.chunks
+    assert "".join(_reasoning(c) for c in reported) == _reasoning(message) == "why " * 100
+    assert "".join(c.text for c in reported) == message.text == "word " * 100
+    assert _reasoning(reported[0]) == "why w"  # the first event (5 characters), never held back
+    if coalesce:
+        assert len(reported) < 80
+    else:
+        assert sum(1 for c in reported if c.text) == 100
+    assert kimi_emulator.chat_requests[-1]["stream"] is True

@@ -337,9 +337,10 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
     stream_usage: bool = True
     """Report token usage on the last streamed chunk."""
     coalesce_stream: bool = True
-    """`stream`/`astream`: text (or reasoning) events that arrived in one network read come as one
-    chunk, never mixing new reasoning with new text (no added latency); `False`: one chunk per
-    server event. `invoke` on a streaming model always reports one chunk per event."""
+    """Text (or reasoning) events that arrived in one network read come as one chunk, never
+    mixing new reasoning with new text (no added latency): from `stream`/`astream`, and to the
+    callbacks of a streamed `invoke` (LangGraph's `stream_mode="messages"`); `False`: one chunk
+    per server event."""
     prompt_cache_key: str | None = None
     """Stable session or task id that improves prompt-cache hits."""
     prompt_cache_options: Any = None
@@ -599,7 +600,11 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
                 return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = request.settings.stream_usage, self._indexer()
-            with self._client_for(kwargs).stream(request) as stream:
+            # Coalesced as in _stream: besides saving a chunk per event, the model then returns to
+            # the socket right after the first token, so a thread reading a LangGraph stream gets
+            # it at once instead of when the switch interval takes the GIL from this one.
+            client = self._client_for(kwargs)
+            with client.stream(request, coalesce=self.coalesce_stream) as stream:
                 for delta in stream:
                     # Chunks are built only for listeners; kimi-core accumulates the result.
                     if run_manager and run_manager.handlers:
@@ -623,7 +628,8 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
                 return _chat_result(from_kimi_result(result, adjustments=request.adjustments))
             run_id = f"lc_run-{run_manager.run_id}" if run_manager else None
             usage, v1 = request.settings.stream_usage, self._indexer()
-            async with self._client_for(kwargs).astream(request) as stream:
+            client = self._client_for(kwargs)
+            async with client.astream(request, coalesce=self.coalesce_stream) as stream:
                 async for delta in stream:
                     if run_manager and run_manager.handlers:
                         chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
