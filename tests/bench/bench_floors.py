@@ -103,7 +103,12 @@ def _langchain_model_class() -> type:  # noqa: C901 - one class body, built lazi
         def _generate(
             self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
         ) -> ChatResult:
-            if not self.streaming:
+            # Stream when langchain-core would (streaming=True, or a streaming handler such as
+            # LangGraph's stream_mode="messages"), as ChatKimi does.
+            streams = BaseChatModel._should_stream(
+                self, async_api=False, run_manager=run_manager, **kwargs
+            )
+            if not streams:
                 return self._post()
             if run_manager and run_manager.handlers:
                 return self._from_chunks(self._stream(messages, stop, run_manager, **kwargs))
