@@ -1,4 +1,4 @@
-"""Issue 6 benchmark suite: ``nox -s bench`` (``-- --quick`` while developing).
+"""Issue 6 and 17 benchmark suite: ``nox -s bench`` (``-- --quick`` while developing).
 
 Runs the raw openai SDK, a plain httpx + ``json.loads`` floor, ChatKimi, Kimi (LlamaIndex), the
 peers ChatOpenAI(base_url=...) and llama-index OpenAILike, and minimal-adapter floors of both
@@ -24,6 +24,7 @@ from bench_answer import Expected
 from bench_batch import batch_table, run_batch_scenario
 from bench_clients import CLIENTS, Client, available_clients
 from bench_floors import FLOORS
+from bench_growth import growth_table, run_growth
 from bench_report import (
     details_table,
     evaluate,
@@ -46,7 +47,7 @@ from bench_server import EmulatorProcess
 from bench_ttft import run_ttft, ttft_table
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("S1", "S2", "S2P", "S3", "S3P", "S4", "S5", "S6", "S7", "S8")
+SCENARIOS = ("S1", "S2", "S2P", "S3", "S3P", "S4", "S5", "S6", "S7", "S8", "S9")
 DISTRIBUTIONS = (
     "openai",
     "httpx2",
@@ -184,6 +185,11 @@ def run(
             results["S3 exponent"] = paired_exponents(
                 per_size[0], per_size[1], _events(small), _events(large)
             )
+        if "S9" in only:
+            _log("S9 growth of CPU with the answer, every adapter path")
+            results["S9"] = run_growth(
+                classes, server, config.s9_sizes, config.s3_samples, log=_log
+            )
         if "S4" in only:
             title = f"S4 {config.s4_calls} concurrent async calls (wall)"
             _log(title)
@@ -319,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             details_table(results),
             *([batch_table(results["S7"])] if "S7" in results else []),
             *([ttft_table(results["S8"])] if "S8" in results else []),
+            *([growth_table(results["S9"])] if "S9" in results else []),
         ]
     )
     print("\n" + report, flush=True)

@@ -1,4 +1,4 @@
-"""Summaries, the issue-6 targets, and the table (terminal and Markdown)."""
+"""Summaries, the targets of issues 6 and 17, and the tables (terminal and Markdown)."""
 
 from __future__ import annotations
 
@@ -92,25 +92,34 @@ def summarize_values(
 
 @dataclass(frozen=True)
 class Target:
-    """One issue-6 target: ``client``'s ``what`` in ``scenario`` must be <= ``limit``."""
+    """One target: ``client``'s ``what`` in ``scenario`` must be <= ``limit``.
+
+    ``what`` is ``ratio`` (to the raw SDK, or to ``peer``), ``exponent`` (growth of CPU with the
+    answer; S3, or S9 on ``path``) or ``ttft`` (S8: milliseconds over the raw SDK, ``client``
+    being the S8 path).
+    """
 
     scenario: str
     client: str
     limit: float
-    what: str = "ratio"  # "ratio" to the raw SDK, "exponent", or "ratio to <peer>"
+    what: str = "ratio"
     peer: str | None = None
+    path: str | None = None
 
     @property
     def label(self) -> str:
         name = HEADERS.get(self.client, self.client)
+        if self.what == "ttft":
+            return f"S8: {name} <= {self.limit:g} ms over the raw SDK to the first token"
         if self.what == "exponent":
-            return f"S3 growth exponent, {name} <= {self.limit:.2f}"
+            where = f"S9 {self.path}" if self.path else "S3"
+            return f"{where} growth exponent, {name} <= {self.limit:.2f}"
         if self.peer:
             return f"{self.scenario}: {name} <= {self.limit:.2f} x {HEADERS[self.peer]}"
         return f"{self.scenario}: {name} <= {self.limit:.2f} x raw SDK"
 
 
-TARGETS = [
+ISSUE_6 = [
     *(Target("S1", c, 1.00) for c in ("chatkimi", "kimi")),
     *(Target("S2", c, 0.80) for c in ("chatkimi", "kimi")),
     *(Target(s, c, 0.80) for s in ("S3 small", "S3 large") for c in ("chatkimi", "kimi")),
@@ -120,11 +129,41 @@ TARGETS = [
     Target("S5", "kimi", 0.80, peer="openailike"),
     *(Target("S6", c, 1.20) for c in ("chatkimi", "kimi")),
 ]
+# Issue 17 section 5: paced streams per event, growth on every adapter path, cold import (the
+# raw SDK's S5 figure is `import openai`), time to first token of the plain calls.
+ISSUE_17 = [
+    *(Target("S2 paced", c, 1.30, peer="httpx") for c in ("chatkimi", "kimi")),
+    *(
+        Target("S9", c, 1.05, what="exponent", path="stream")
+        for c in ("chatkimi", "chatkimi-per-event", "kimi", "kimi-per-event")
+    ),
+    *(
+        Target("S9", c, 1.05, what="exponent", path="one message")
+        for c in ("chatkimi", "kimi", "kimi-per-event")
+    ),
+    Target("S5", "chatkimi", 0.50),
+    *(
+        Target("S8", path, 1.0, what="ttft")
+        for path in ("ChatKimi.stream", "ChatKimi.astream", "Kimi.stream_chat", "Kimi.astream_chat")
+    ),
+]
+TARGETS = [*ISSUE_6, *ISSUE_17]
 
-FLOOR_OF = {"chatkimi": "lc-floor", "kimi": "li-floor"}
+FLOOR_OF = {
+    "chatkimi": "lc-floor",
+    "chatkimi-per-event": "lc-floor",
+    "kimi": "li-floor",
+    "kimi-per-event": "li-floor",
+}
 
 
 def _value(results: dict[str, Any], target: Target, client: str) -> float:
+    if target.what == "ttft":
+        row = results.get("S8", {}).get("paths", {}).get(client)
+        return math.nan if row is None else float(row["over_sdk_ms"])
+    if target.what == "exponent" and target.path:
+        row = results.get("S9", {}).get("paths", {}).get(target.path, {}).get(client)
+        return math.nan if row is None or row.get("error") else float(row["exponent"])
     if target.what == "exponent":
         return float(results.get("S3 exponent", {}).get(client, math.nan))
     row = results.get(target.scenario, {}).get("clients", {}).get(client)
@@ -138,25 +177,34 @@ def _value(results: dict[str, Any], target: Target, client: str) -> float:
     return float(row["ratio"])
 
 
+def _missing(results: dict[str, Any], target: Target) -> list[str]:
+    if target.what == "ttft":
+        return []
+    if target.path:
+        row = results.get("S9", {}).get("paths", {}).get(target.path, {}).get(target.client, {})
+        return list(row.get("missing", []))
+    # An exponent needs complete answers at both sizes.
+    scenarios = ("S3 small", "S3 large") if target.what == "exponent" else (target.scenario,)
+    return sorted(
+        {
+            part
+            for name in scenarios
+            for part in results.get(name, {})
+            .get("clients", {})
+            .get(target.client, {})
+            .get("missing", [])
+        }
+    )
+
+
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target with its measured value, verdict, and the framework floor's value."""
     rows = []
     for target in TARGETS:
         value = _value(results, target, target.client)
-        floor_key = FLOOR_OF[target.client]
-        floor = _value(results, target, floor_key) if not target.peer else math.nan
-        # An exponent needs complete answers at both sizes.
-        scenarios = ("S3 small", "S3 large") if target.what == "exponent" else (target.scenario,)
-        missing = sorted(
-            {
-                part
-                for name in scenarios
-                for part in results.get(name, {})
-                .get("clients", {})
-                .get(target.client, {})
-                .get("missing", [])
-            }
-        )
+        floor_key = FLOOR_OF.get(target.client)
+        floor = _value(results, target, floor_key) if floor_key else math.nan
+        missing = _missing(results, target)
         if math.isnan(value):
             verdict = "NOT MEASURED"
         elif missing:

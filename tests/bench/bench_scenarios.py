@@ -34,6 +34,8 @@ _S6 = Expected(50_000, 2_000)
 # 0.3 ms between events is longer than any client spends on one event, so nothing can be merged;
 # fewer events than S2 keep a paced sample at a few seconds of wall time.
 _PACED = Expected(10_000, 1_000, pace=0.0003)
+# Issue 17: growth of CPU with the answer "from 10k to 100k events".
+_S9 = (Expected(10_000, 1_000), Expected(100_000, 1_000))
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Config:
     s7_lines: int = 10_000
     paced_size: Expected = _PACED
     s8_delay: float = 0.2
+    s9_sizes: tuple[Expected, Expected] = _S9
 
 
 FULL = Config()
@@ -74,6 +77,7 @@ QUICK = Config(
     s6_samples=1,
     s7_lines=2_000,
     paced_size=Expected(2_000, 200, pace=0.0003),
+    s9_sizes=(Expected(2_000, 200), Expected(20_000, 200)),
 )
 
 

@@ -97,3 +97,54 @@ def test_reference_matches_what_the_emulator_streams(kimi_emulator) -> None:
         assert missing_parts(client.invoke(), reference) == []
     smaller = reference_answer(kimi_emulator.base_url, kimi_emulator.api_key, Expected(20, 7))
     assert missing_parts(smaller, reference) == ["reasoning", "usage"]
+
+
+def _by_label(results: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {str(row["target"]): row for row in evaluate(results)}
+
+
+def test_paced_targets_compare_with_the_httpx_floor() -> None:
+    def row(value: float) -> dict[str, object]:
+        return {"value": value, "ratio": value, "missing": [], "error": None}
+
+    clients = {"sdk": row(1.0), "httpx": row(0.4), "chatkimi": row(0.5), "lc-floor": row(0.6)}
+    verdict = _by_label({"S2 paced": {"clients": clients}})[
+        "S2 paced: ChatKimi <= 1.30 x httpx + json.loads"
+    ]
+    assert verdict["value"] == pytest.approx(1.25)
+    assert verdict["verdict"] == "MET"
+    clients["chatkimi"] = row(0.56)
+    verdict = _by_label({"S2 paced": {"clients": clients}})[
+        "S2 paced: ChatKimi <= 1.30 x httpx + json.loads"
+    ]
+    assert verdict["verdict"] == "NOT MET (framework floor 1.50 > 1.30)"
+
+
+def test_growth_targets_read_each_path_and_need_complete_answers() -> None:
+    def row(exponent: float, missing: list[str] | None = None) -> dict[str, object]:
+        return {"exponent": exponent, "missing": missing or [], "error": None}
+
+    results = {
+        "S9": {
+            "paths": {
+                "stream": {"kimi-per-event": row(1.31), "li-floor": row(1.40), "kimi": row(0.98)},
+                "one message": {"kimi": row(1.01, ["reasoning"])},
+            }
+        }
+    }
+    rows = _by_label(results)
+    assert rows["S9 stream growth exponent, Kimi (LlamaIndex) <= 1.05"]["verdict"] == "MET"
+    per_event = rows["S9 stream growth exponent, Kimi (LlamaIndex, per event) <= 1.05"]
+    assert per_event["verdict"] == "NOT MET (framework floor 1.40 > 1.05)"
+    message = rows["S9 one message growth exponent, Kimi (LlamaIndex) <= 1.05"]
+    assert message["verdict"] == "NOT MET (incomplete: reasoning)"
+    assert rows["S9 stream growth exponent, ChatKimi <= 1.05"]["verdict"] == "NOT MEASURED"
+
+
+def test_time_to_first_token_targets_are_milliseconds_over_the_sdk() -> None:
+    paths = {"ChatKimi.stream": {"over_sdk_ms": 0.4}, "Kimi.stream_chat": {"over_sdk_ms": 2.5}}
+    rows = _by_label({"S8": {"paths": paths}})
+    label = "S8: {} <= 1 ms over the raw SDK to the first token"
+    assert rows[label.format("ChatKimi.stream")]["verdict"] == "MET"
+    assert rows[label.format("Kimi.stream_chat")]["verdict"] == "NOT MET"
+    assert rows[label.format("ChatKimi.astream")]["verdict"] == "NOT MEASURED"
