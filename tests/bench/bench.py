@@ -264,6 +264,45 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _report(results: dict[str, Any], verdicts: list[dict[str, Any]], run_line: str) -> str:
+    return "\n\n".join(
+        [
+            run_line,
+            "## Ratios to the raw openai SDK (medians; lower is better)",
+            markdown_table(results),
+            "## Targets",
+            targets_table(verdicts),
+            "## Details",
+            details_table(results),
+            *([batch_table(results["S7"])] if "S7" in results else []),
+            *([ttft_table(results["S8"])] if "S8" in results else []),
+            *([growth_table(results["S9"])] if "S9" in results else []),
+        ]
+    )
+
+
+_NUMBERS = {"value", "ratio", "cpu", "wall", "gc", "per_unit", "exponent", "small_us", "large_us"}
+
+
+def _restored(value: Any, key: str = "") -> Any:
+    """A saved result with its NaNs back (the JSON holds them as null)."""
+    if isinstance(value, dict):
+        inner = key == "S3 exponent"
+        return {k: (math.nan if inner and v is None else _restored(v, k)) for k, v in value.items()}
+    if value is None and key in _NUMBERS:
+        return math.nan
+    return value
+
+
+def rerender(path: Path) -> str:
+    """The report of a saved run (``latest.json``), with the targets evaluated again."""
+    payload = json.loads(path.read_text())
+    results = _restored(payload["results"])
+    meta = payload["meta"]
+    run_line = meta.get("run_line") or f"Run {meta['date']}, Python {meta['python']}."
+    return _report(results, evaluate(results), run_line)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, 3 samples")
@@ -272,7 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=0, help="override the repetitions")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profiles only")
     parser.add_argument("--out", default=str(ROOT / "bench-results"), help="output folder")
+    parser.add_argument("--report", default="", help="print the report of a saved JSON and stop")
     args = parser.parse_args(argv)
+    if args.report:
+        print(rerender(Path(args.report)))
+        return 0
 
     # Tracing would add its own per-call cost to the framework clients.
     for var in ("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING"):
@@ -304,7 +347,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     results = run(config, only, classes, out_dir)
     verdicts = evaluate(results)
-    table = markdown_table(results)
     versions = _versions()
     run_line = (
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}"
@@ -314,23 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{name} {version}" for name, version in versions.items())
         + "."
     )
-    report = "\n\n".join(
-        [
-            run_line,
-            "## Ratios to the raw openai SDK (medians; lower is better)",
-            table,
-            "## Targets",
-            targets_table(verdicts),
-            "## Details",
-            details_table(results),
-            *([batch_table(results["S7"])] if "S7" in results else []),
-            *([ttft_table(results["S8"])] if "S8" in results else []),
-            *([growth_table(results["S9"])] if "S9" in results else []),
-        ]
-    )
+    report = _report(results, verdicts, run_line)
     print("\n" + report, flush=True)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "run_line": run_line,
         "seconds": round(time.time() - started, 1),
         "quick": args.quick,
         "config": {k: str(v) for k, v in vars(config).items()},

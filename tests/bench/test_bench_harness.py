@@ -57,15 +57,12 @@ def _results(ratio: float, missing: list[str], floor_ratio: float) -> dict[str, 
     def row(value: float, missing: list[str]) -> dict[str, object]:
         return {"value": value, "ratio": value, "missing": missing, "error": None}
 
-    return {
-        "S2": {
-            "clients": {
-                "sdk": row(1.0, []),
-                "chatkimi": row(ratio, missing),
-                "lc-floor": row(floor_ratio, []),
-            }
-        }
+    clients = {
+        "sdk": row(1.0, []),
+        "chatkimi": row(ratio, missing),
+        "lc-floor": row(floor_ratio, []),
     }
+    return {"S2": {"clients": clients}, "S2 paced": {"clients": clients}}
 
 
 def _verdict(results: dict[str, object]) -> str:
@@ -148,3 +145,13 @@ def test_time_to_first_token_targets_are_milliseconds_over_the_sdk() -> None:
     assert rows[label.format("ChatKimi.stream")]["verdict"] == "MET"
     assert rows[label.format("Kimi.stream_chat")]["verdict"] == "NOT MET"
     assert rows[label.format("ChatKimi.astream")]["verdict"] == "NOT MEASURED"
+
+
+def test_a_loopback_figure_is_met_only_with_its_paced_twin() -> None:
+    results = _results(0.5, [], 0.2)
+    paced = dict(results["S2 paced"]["clients"])  # type: ignore[index]
+    paced["chatkimi"] = {"value": 0.9, "ratio": 0.9, "missing": [], "error": None}
+    results["S2 paced"] = {"clients": paced}
+    assert _verdict(results) == "MET on loopback only (paced 0.90)"
+    del results["S2 paced"]
+    assert _verdict(results) == "MET on loopback; paced twin not measured"

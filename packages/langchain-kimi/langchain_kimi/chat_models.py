@@ -611,7 +611,7 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
                         chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                         chunk.message.id = run_id
                         run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
-            return self._streamed_result(stream.result, run_id, kwargs, request)
+            return self._streamed_result(stream.result, run_id, request)
 
     async def _agenerate(
         self,
@@ -635,13 +635,12 @@ class ChatKimi(BatchAPIMixin, BaseChatModel):
                         chunk = to_chunk(delta, usage=usage, v1=v1, adjustments=request.adjustments)
                         chunk.message.id = run_id
                         await run_manager.on_llm_new_token(delta.text or "", chunk=chunk)
-            return self._streamed_result(stream.result, run_id, kwargs, request)
+            return self._streamed_result(stream.result, run_id, request)
 
     def _streamed_result(
         self,
         result: KimiResult | None,
         run_id: str | None,
-        kwargs: Mapping[str, Any],
         request: ChatRequest,
     ) -> ChatResult:
         if result is None:  # pragma: no cover - kimi-core always ends a stream with its result
