@@ -105,9 +105,14 @@ def _in_process(
 
 
 def run(
-    config: Config, only: set[str], classes: list[type[Client]], out_dir: Path
+    config: Config,
+    only: set[str],
+    classes: list[type[Client]],
+    out_dir: Path,
+    results: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+    """Every scenario in ``only``, filling ``results`` as each ends (kept if a later one fails)."""
+    results = {} if results is None else results
     with EmulatorProcess() as server:
         _log(f"emulator (pid {server.pid}) at {server.base_url}")
         if "S1" in only:
@@ -345,7 +350,15 @@ def main(argv: list[str] | None = None) -> int:
 
     only = {s.strip().upper() for s in args.only.split(",")}
     started = time.time()
-    results = run(config, only, classes, out_dir)
+    results: dict[str, Any] = {}
+    try:
+        run(config, only, classes, out_dir, results)
+    except BaseException:
+        # A long run that fails late keeps what it measured.
+        partial = out_dir / "partial.json"
+        partial.write_text(json.dumps(_clean({"results": results}), default=_json_default))
+        _log(f"the run failed; what it measured is in {partial}")
+        raise
     verdicts = evaluate(results)
     versions = _versions()
     run_line = (

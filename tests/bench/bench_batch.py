@@ -64,6 +64,7 @@ def run_batch_scenario(lines: int = 10_000, samples: int = 3) -> dict[str, Any]:
     from kimi_core.batch_lines import batch_line, parse_result_line, plan_files
     from kimi_core.chat_stream import decode_payload as _decode
     from langchain_kimi import ChatKimi
+    from langchain_kimi._convert import from_kimi_result
     from llama_index.core.base.llms.types import ChatMessage
     from llama_index.llms.kimi import Kimi
 
@@ -103,8 +104,10 @@ def run_batch_scenario(lines: int = 10_000, samples: int = 3) -> dict[str, Any]:
         "parse: online response body -> ChatResult": lambda: [
             parse_completion(_decode(body)) for body in bodies
         ],
-        "parse: ChatResult -> AIMessage (ChatKimi)": lambda: [chat._message(r) for r in parsed],
-        "parse: ChatResult -> ChatResponse (Kimi)": lambda: [llm._chat_response(r) for r in parsed],
+        "parse: ChatResult -> AIMessage (ChatKimi)": lambda: [from_kimi_result(r) for r in parsed],
+        "parse: ChatResult -> ChatResponse (Kimi)": lambda: [
+            llm._chat_response(r, None) for r in parsed
+        ],
     }
     per_line = {name: _cpu(work, samples) / lines * 1e6 for name, work in rows.items()}
     return {

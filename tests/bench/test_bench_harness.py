@@ -155,3 +155,12 @@ def test_a_loopback_figure_is_met_only_with_its_paced_twin() -> None:
     assert _verdict(results) == "MET on loopback only (paced 0.90)"
     del results["S2 paced"]
     assert _verdict(results) == "MET on loopback; paced twin not measured"
+
+
+def test_the_batch_scenario_runs_on_the_current_adapters() -> None:
+    # S7 comes last in a full run: an adapter refactor must not break it an hour in.
+    from bench_batch import run_batch_scenario
+
+    result = run_batch_scenario(lines=20, samples=1)
+    assert len(result["rows"]) == 7
+    assert all(value > 0 for value in result["rows"].values())
